@@ -1,0 +1,1 @@
+"""The model catalog: entries, aliases and resolve() with "did you mean"."""

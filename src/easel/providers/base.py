@@ -1,0 +1,123 @@
+"""The Provider interface and the registry that loads providers from entry points.
+
+A provider module exposes `create_providers(settings) -> list[Provider]` and is named in
+pyproject's `[project.entry-points."easel.providers"]`, exactly as an outside plugin
+would be. Nothing else in easel branches on a provider's name.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+
+from easel.catalog.entry import ModelEntry
+from easel.config import Settings
+from easel.errors import MissingCredentials
+from easel.tasks.chat import ChatEvent, ChatRequest
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "easel.providers"
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    """Whether a model can be called now, and if not, what the user should do about it."""
+
+    usable: bool
+    reason: str | None = None
+
+
+class Provider(ABC):
+    """A backend that serves models over one wire format, with its credentials and base URL."""
+
+    #: the `provider` part of `provider:name` ids
+    name: str
+    #: a human name for tables and the UI
+    display_name: str = ""
+    #: the environment variable that holds the key, if the provider needs one
+    credentials_env: str | None = None
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    # -- credentials ---------------------------------------------------------
+
+    def api_key(self) -> str | None:
+        return self.settings.credential(self.name, self.credentials_env)
+
+    def require_api_key(self) -> str:
+        key = self.api_key()
+        if not key:
+            raise MissingCredentials(
+                f"No API key for provider '{self.name}': set {self.credentials_env} "
+                f"(or add it under [keys] in the config file).",
+                param="model",
+            )
+        return key
+
+    def availability(self, entry: ModelEntry) -> Availability:
+        """Usable now? Remote providers: a key is present. Local ones override (weights installed)."""
+        if self.credentials_env and not self.api_key():
+            return Availability(False, f"set {self.credentials_env}")
+        return Availability(True)
+
+    # -- models --------------------------------------------------------------
+
+    def extra_models(self) -> list[ModelEntry]:
+        """Entries this provider adds at run time (config-declared GGUFs or endpoints)."""
+        return []
+
+    # -- work ----------------------------------------------------------------
+
+    @abstractmethod
+    def stream_chat(self, entry: ModelEntry, request: ChatRequest) -> AsyncIterator[ChatEvent]:
+        """Stream one chat answer as ChatEvents. Closing the iterator stops the upstream work."""
+
+    async def aclose(self) -> None:
+        """Release clients, models and threads."""
+
+
+ProviderFactory = Callable[[Settings], Iterable[Provider]]
+
+
+class ProviderRegistry:
+    """Providers by name, loaded from entry points."""
+
+    def __init__(self, providers: Iterable[Provider] = ()) -> None:
+        self._providers: dict[str, Provider] = {}
+        for provider in providers:
+            self.add(provider)
+
+    @classmethod
+    def from_entry_points(cls, settings: Settings) -> ProviderRegistry:
+        registry = cls()
+        for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            factory: ProviderFactory = ep.load()
+            for provider in factory(settings):
+                registry.add(provider)
+        return registry
+
+    def add(self, provider: Provider) -> None:
+        if provider.name in self._providers:
+            raise ValueError(f"provider {provider.name!r} registered twice")
+        self._providers[provider.name] = provider
+
+    def get(self, name: str) -> Provider | None:
+        return self._providers.get(name)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._providers.values())
+
+    def names(self) -> list[str]:
+        return sorted(self._providers)
+
+    async def aclose(self) -> None:
+        for provider in self._providers.values():
+            try:
+                await provider.aclose()
+            except Exception:  # closing must not stop the others from closing
+                log.exception("closing provider %s failed", provider.name)

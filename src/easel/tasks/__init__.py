@@ -1,0 +1,1 @@
+"""Request/Result types per task: one vocabulary shared by the API, the database, the CLI and the UI."""
