@@ -1,0 +1,36 @@
+"""create_app(settings): the FastAPI application with every router, error handler and service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.responses import Response
+
+from easel import __version__
+from easel.api import routes_chat_completions, routes_conversations, routes_models
+from easel.api.errors import install_error_handlers, json_response
+from easel.config import Settings
+from easel.studio import open_studio
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_studio(settings) as services:
+            app.state.services = services
+            yield
+
+    app = FastAPI(title="easel", version=__version__, lifespan=lifespan,
+                  description="A self-hosted studio for generative models. /v1 speaks OpenAI's API.")
+    install_error_handlers(app)
+    app.include_router(routes_chat_completions.router)
+    app.include_router(routes_models.router)
+    app.include_router(routes_conversations.router)
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> Response:
+        return json_response({"status": "ok", "version": __version__})
+
+    return app

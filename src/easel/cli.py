@@ -1,0 +1,149 @@
+"""The `easel` command: serve, models, chat, conversations.
+
+Sync only at this edge: each command opens a studio in-process (no server needed) and runs
+one coroutine. Long lists are tables; answers stream to the terminal as they arrive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import sys
+from collections.abc import Coroutine
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from easel.config import load_settings
+from easel.errors import EaselError
+
+app = typer.Typer(help="easel: one studio for generative models.", no_args_is_help=True, add_completion=False)
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(coro)
+    except EaselError as exc:
+        err.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(1) from exc
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8321, or EASEL_PORT).")] = None,
+) -> None:
+    """Start the studio's HTTP server."""
+    import uvicorn
+
+    from easel.api.app import create_app
+
+    overrides: dict[str, Any] = {}
+    if host:
+        overrides["host"] = host
+    if port:
+        overrides["port"] = port
+    settings = load_settings(**overrides)
+    if not _is_loopback(settings.host) and not settings.api_keys:
+        err.print(f"[red]refusing to bind {settings.host}[/red]: outside 127.0.0.1 easel needs authentication. "
+                  "Set EASEL_API_KEYS (a JSON list of keys) or bind 127.0.0.1.")
+        raise typer.Exit(2)
+    err.print(f"easel {settings.home} -> http://{settings.host}:{settings.port}")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning",
+                timeout_graceful_shutdown=5)
+
+
+def _price(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+@app.command()
+def models(
+    task: Annotated[str | None, typer.Option(help="chat, image, upscale or video")] = None,
+    provider: Annotated[str | None, typer.Option(help="Only this provider's models.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List the model catalog, with whether each model is usable now."""
+    from easel.catalog.catalog import Catalog
+    from easel.providers.base import ProviderRegistry
+
+    if task is not None and task not in ("chat", "image", "upscale", "video"):
+        err.print(f"[red]error:[/red] unknown task '{task}'; pick one of chat, image, upscale, video")
+        raise typer.Exit(2)
+    settings = load_settings()
+    registry = ProviderRegistry.from_entry_points(settings)
+    catalog = Catalog.load([e for p in registry for e in p.extra_models()])
+    entries = catalog.list(task=task, provider=provider)  # type: ignore[arg-type]
+    rows = []
+    for entry in entries:
+        prov = registry.get(entry.provider)
+        availability = prov.availability(entry) if prov else None
+        usable = bool(availability and availability.usable)
+        reason = None if usable else (availability.reason if availability else "provider not installed")
+        rows.append((entry, usable, reason))
+    if as_json:
+        data = [{**e.model_dump(mode="json"), "available": ok, "unavailable_reason": why} for e, ok, why in rows]
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    table = Table(title=f"{len(rows)} models", show_lines=False)
+    for column in ("id", "task", "context", "$/M in", "$/M out", "capabilities", "usable"):
+        table.add_column(column, justify="right" if column in ("context", "$/M in", "$/M out") else "left")
+    for entry, usable, reason in rows:
+        caps = entry.capabilities
+        flags = ",".join(n for n in ("reasoning", "vision", "tools", "web_search") if getattr(caps, n))
+        table.add_row(entry.id, entry.task, f"{entry.context_window:,}" if entry.context_window else "-",
+                      _price(entry.pricing.input_per_mtok), _price(entry.pricing.output_per_mtok), flags,
+                      "[green]yes[/green]" if usable else f"[yellow]no[/yellow] ({reason})")
+    out.print(table)
+
+
+@app.command()
+def chat(
+    prompt: Annotated[str | None, typer.Argument(help="What to ask; omit for an interactive session.")] = None,
+    model: Annotated[str | None, typer.Option("-m", "--model", help="Model id or alias.")] = None,
+    cont: Annotated[bool, typer.Option("-c", "--continue", help="Follow up in the last conversation.")] = False,
+    conversation: Annotated[str | None, typer.Option("--conversation", help="Follow up in this conversation.")] = None,
+    system: Annotated[str | None, typer.Option("-s", "--system", help="System prompt for a new conversation.")] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="Longest answer, in tokens.")] = None,
+    temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed, where the model supports one.")] = None,
+) -> None:
+    """Chat with a model; answers stream to the terminal and are kept as a conversation."""
+    from easel.cli_chat import run_chat
+
+    settings = load_settings()
+    options = {"max_tokens": max_tokens, "temperature": temperature, "seed": seed}
+    _run(run_chat(settings, out, err, prompt=prompt, model=model, cont=cont, conversation_id=conversation,
+                  system=system, options={k: v for k, v in options.items() if v is not None}))
+
+
+@app.command()
+def conversations(
+    limit: Annotated[int, typer.Option(help="How many to list.")] = 20,
+    search: Annotated[str | None, typer.Option("--search", "-q", help="Only titles containing this.")] = None,
+) -> None:
+    """List conversations, newest first."""
+    from easel.cli_chat import list_conversations
+
+    _run(list_conversations(load_settings(), out, limit=limit, search=search))
+
+
+def main() -> None:
+    app()
+
+

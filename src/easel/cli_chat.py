@@ -1,0 +1,103 @@
+"""The chat side of the CLI: one-shot and interactive chats, follow-ups, the conversation list.
+
+Reasoning prints dimmed before the answer; the answer streams as plain text so it can be
+piped. Ctrl-C stops the current answer (the turn is recorded as failed) without losing
+the conversation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from easel.config import Settings
+from easel.errors import EaselError, NotFound
+from easel.services.conversations import ConversationService, TurnFailed, TurnFinished, TurnOptions
+from easel.studio import open_studio
+from easel.tasks.chat import ReasoningDelta, TextDelta
+
+LOCAL_ACCOUNT = "acct_local"
+
+
+async def _pick_conversation(
+    service: ConversationService, *, model: str | None, cont: bool, conversation_id: str | None, system: str | None
+) -> str:
+    if conversation_id:
+        return (await service.get(owner_id=LOCAL_ACCOUNT, conversation_id=conversation_id)).conversation.id
+    if cont:
+        last = await service.last(owner_id=LOCAL_ACCOUNT)
+        if last is None:
+            raise NotFound("There is no conversation to continue yet; start one without -c.")
+        return last.id
+    created = await service.create(owner_id=LOCAL_ACCOUNT, model=model, system_prompt=system)
+    return created.id
+
+
+async def _turn(service: ConversationService, out: Console, err: Console, conversation_id: str, text: str,
+                model: str | None, options: TurnOptions) -> bool:
+    in_reasoning = False
+    events = service.send(owner_id=LOCAL_ACCOUNT, conversation_id=conversation_id, content=text, model=model,
+                          options=options)
+    try:
+        async for event in events:
+            if isinstance(event, ReasoningDelta):
+                if not in_reasoning:
+                    err.print("[dim]thinking…[/dim]")
+                    in_reasoning = True
+                err.print(f"[dim]{event.text}[/dim]", end="", soft_wrap=True, highlight=False, markup=False)
+            elif isinstance(event, TextDelta):
+                if in_reasoning:
+                    err.print()
+                    in_reasoning = False
+                out.file.write(event.text)
+                out.file.flush()
+            elif isinstance(event, TurnFinished):
+                out.file.write("\n")
+                out.file.flush()
+            elif isinstance(event, TurnFailed):
+                err.print(f"\n[red]error:[/red] {event.error.message}")
+                return False
+    finally:
+        await events.aclose()
+    return True
+
+
+async def run_chat(settings: Settings, out: Console, err: Console, *, prompt: str | None, model: str | None,
+                   cont: bool, conversation_id: str | None, system: str | None, options: dict[str, Any]) -> None:
+    turn_options = TurnOptions(**options)
+    async with open_studio(settings) as services:
+        service = services.conversations
+        conv_id = await _pick_conversation(service, model=model, cont=cont, conversation_id=conversation_id,
+                                           system=system)
+        if prompt is not None:
+            if not await _turn(service, out, err, conv_id, prompt, model, turn_options):
+                raise SystemExit(1)
+            return
+        err.print(f"[dim]conversation {conv_id} — empty line or Ctrl-D to quit[/dim]")
+        while True:
+            try:
+                line = input("> ")
+            except (EOFError, KeyboardInterrupt):
+                err.print()
+                return
+            if not line.strip() or line.strip() in ("exit", "quit", "/exit", "/quit"):
+                return
+            try:
+                await _turn(service, out, err, conv_id, line, model, turn_options)
+            except EaselError as exc:
+                err.print(f"[red]error:[/red] {exc.message}")
+
+
+async def list_conversations(settings: Settings, out: Console, *, limit: int, search: str | None) -> None:
+    async with open_studio(settings) as services:
+        items, total = await services.conversations.list(owner_id=LOCAL_ACCOUNT, limit=limit, offset=0,
+                                                         search=search)
+    table = Table(title=f"{len(items)} of {total} conversations")
+    for column in ("id", "title", "model", "messages", "updated"):
+        table.add_column(column)
+    for item in items:
+        table.add_row(item.id, item.title, item.model, str(item.message_count),
+                      item.updated_at.strftime("%Y-%m-%d %H:%M"))
+    out.print(table)

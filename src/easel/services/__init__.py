@@ -1,0 +1,1 @@
+"""The use cases: chat, conversations (and later images, video, compare, workflows)."""

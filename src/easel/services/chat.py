@@ -1,0 +1,136 @@
+"""Chat: resolve the model, check the request against it, stream from its provider, account usage.
+
+The hot path of /v1/chat/completions. Everything here is in-memory work (dict lookups,
+a few comparisons); usage goes to a buffered recorder, never awaited on the request.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from easel.catalog.catalog import Catalog
+from easel.catalog.entry import ModelEntry
+from easel.errors import ContextWindowExceeded, EaselError, InvalidRequest, ModelNotFound
+from easel.providers.base import Provider, ProviderRegistry
+from easel.tasks.chat import (
+    ChatEvent,
+    ChatRequest,
+    ReasoningDelta,
+    TextDelta,
+    ToolCallDelta,
+    Usage,
+    UsageEvent,
+)
+
+# A deliberately low estimate of characters per token: the check below only refuses prompts
+# that are certainly too long; borderline ones go to the provider, which has the real tokenizer.
+_CHARS_PER_TOKEN_FLOOR = 4
+
+
+class UsageSink(Protocol):
+    def record(self, **fields: object) -> None: ...
+
+
+@dataclass(slots=True)
+class PreparedChat:
+    entry: ModelEntry
+    provider: Provider
+    request: ChatRequest
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ChatTimings:
+    """Filled in while a stream runs; read after it ends."""
+
+    started: float = field(default_factory=time.perf_counter)
+    first_token_ms: float | None = None
+    total_ms: float | None = None
+    usage: Usage | None = None
+
+
+def estimate_prompt_tokens(request: ChatRequest) -> int:
+    chars = sum(len(m.text()) for m in request.messages)
+    return chars // _CHARS_PER_TOKEN_FLOOR
+
+
+class ChatService:
+    def __init__(self, *, catalog: Catalog, providers: ProviderRegistry, usage: UsageSink) -> None:
+        self.catalog = catalog
+        self.providers = providers
+        self.usage = usage
+
+    def prepare(self, request: ChatRequest) -> PreparedChat:
+        """Resolve and check a request; every refusal here is a 4xx with a message that says what to fix."""
+        entry = self.catalog.resolve(request.model, task="chat")
+        provider = self.providers.get(entry.provider)
+        if provider is None:
+            raise ModelNotFound(
+                f"Model '{entry.id}' needs the provider '{entry.provider}', which is not installed.", param="model"
+            )
+        availability = provider.availability(entry)
+        if not availability.usable:
+            if provider.credentials_env:
+                provider.require_api_key()  # raises MissingCredentials naming the variable
+            raise InvalidRequest(f"Model '{entry.id}' is not usable now: {availability.reason}.",
+                                 param="model", code="model_not_available")
+        warnings: list[str] = []
+        updates: dict[str, object] = {"model": entry.id}
+        if request.max_tokens is not None and entry.max_output_tokens and request.max_tokens > entry.max_output_tokens:
+            raise InvalidRequest(
+                f"max_tokens is too large: {request.max_tokens}. Model '{entry.id}' writes at most "
+                f"{entry.max_output_tokens} tokens per answer.", param="max_tokens", code="invalid_value")
+        if entry.context_window:
+            estimate = estimate_prompt_tokens(request)
+            if estimate > entry.context_window:
+                raise ContextWindowExceeded(
+                    f"Model '{entry.id}' has a context window of {entry.context_window} tokens; these messages "
+                    f"are at least {estimate} tokens. Shorten them or pick a model with a larger window.",
+                    param="messages")
+        if request.reasoning_effort is not None and not entry.capabilities.reasoning:
+            warnings.append(f"reasoning_effort ignored: '{entry.id}' has no reasoning control")
+            updates["reasoning_effort"] = None
+        if request.tools and not entry.capabilities.tools:
+            raise InvalidRequest(f"Model '{entry.id}' does not support tools.", param="tools",
+                                 code="unsupported_parameter")
+        return PreparedChat(entry, provider, request.model_copy(update=updates), warnings)
+
+    async def stream(
+        self, prepared: PreparedChat, *, owner_id: str, endpoint: str, timings: ChatTimings | None = None
+    ) -> AsyncIterator[ChatEvent]:
+        """The provider's events, measured and accounted. Closing this closes the provider stream."""
+        timings = timings or ChatTimings()
+        status = "ok"
+        events = prepared.provider.stream_chat(prepared.entry, prepared.request)
+        try:
+            async for event in events:
+                if timings.first_token_ms is None and isinstance(event, (TextDelta, ReasoningDelta, ToolCallDelta)):
+                    timings.first_token_ms = (time.perf_counter() - timings.started) * 1000
+                elif isinstance(event, UsageEvent):
+                    timings.usage = event.usage
+                yield event
+        except EaselError:
+            status = "error"
+            raise
+        except BaseException:
+            status = "canceled"
+            raise
+        finally:
+            await events.aclose()
+            timings.total_ms = (time.perf_counter() - timings.started) * 1000
+            usage = timings.usage or Usage()
+            self.usage.record(
+                owner_id=owner_id,
+                model=prepared.entry.id,
+                provider=prepared.entry.provider,
+                endpoint=endpoint,
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+                reasoning_tokens=usage.reasoning_tokens,
+                cost=prepared.entry.cost(usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens),
+                latency_ms=timings.total_ms,
+                status=status,
+            )

@@ -1,0 +1,42 @@
+"""Build and tear down the world: database, catalog, providers, usage recorder, services.
+
+Both the HTTP app (create_app's lifespan) and the CLI open a studio the same way, so
+the CLI works with no server running.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from easel.api.deps import Services
+from easel.catalog.catalog import Catalog
+from easel.config import Settings
+from easel.providers.base import ProviderRegistry
+from easel.services.chat import ChatService
+from easel.services.conversations import ConversationService
+from easel.storage.db import Database
+from easel.storage.migrate import upgrade
+from easel.storage.usage import UsageRecorder
+
+
+@asynccontextmanager
+async def open_studio(settings: Settings) -> AsyncIterator[Services]:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    url = settings.resolved_database_url
+    upgrade(url)
+    database = Database(url)
+    providers = ProviderRegistry.from_entry_points(settings)
+    extra = [entry for provider in providers for entry in provider.extra_models()]
+    catalog = Catalog.load(extra)
+    usage = UsageRecorder(database)
+    usage.start()
+    chat = ChatService(catalog=catalog, providers=providers, usage=usage)
+    conversations = ConversationService(database=database, chat=chat, settings=settings)
+    try:
+        yield Services(settings=settings, database=database, catalog=catalog, providers=providers,
+                       chat=chat, conversations=conversations)
+    finally:
+        await usage.aclose()
+        await providers.aclose()
+        await database.dispose()
