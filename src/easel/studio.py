@@ -16,7 +16,7 @@ from easel.providers.base import ProviderRegistry
 from easel.services.chat import ChatService
 from easel.services.conversations import ConversationService
 from easel.storage.db import Database
-from easel.storage.migrate import upgrade
+from easel.storage.migrate import upgrade_async
 from easel.storage.usage import UsageRecorder
 
 
@@ -24,13 +24,13 @@ from easel.storage.usage import UsageRecorder
 async def open_studio(settings: Settings) -> AsyncIterator[Services]:
     settings.home.mkdir(parents=True, exist_ok=True)
     url = settings.resolved_database_url
-    upgrade(url)
+    await upgrade_async(url)
     database = Database(url)
     providers = ProviderRegistry.from_entry_points(settings)
     extra = [entry for provider in providers for entry in provider.extra_models()]
     catalog = Catalog.load(extra)
     usage = UsageRecorder(database)
-    usage.start()
+    await usage.start()
     chat = ChatService(catalog=catalog, providers=providers, usage=usage)
     conversations = ConversationService(database=database, chat=chat, settings=settings)
     try:

@@ -31,7 +31,10 @@ _CHARS_PER_TOKEN_FLOOR = 4
 
 
 class UsageSink(Protocol):
-    def record(self, **fields: object) -> None: ...
+    """Where usage goes; `record` must not block (the storage recorder buffers and batches)."""
+
+    def record(self, *, owner_id: str, model: str, provider: str, endpoint: str, usage: Usage | None = None,
+               cost: float | None = None, latency_ms: int | None = None, status: str = "succeeded") -> None: ...
 
 
 @dataclass(slots=True)
@@ -103,7 +106,7 @@ class ChatService:
     ) -> AsyncIterator[ChatEvent]:
         """The provider's events, measured and accounted. Closing this closes the provider stream."""
         timings = timings or ChatTimings()
-        status = "ok"
+        status = "succeeded"
         events = prepared.provider.stream_chat(prepared.entry, prepared.request)
         try:
             async for event in events:
@@ -113,7 +116,7 @@ class ChatService:
                     timings.usage = event.usage
                 yield event
         except EaselError:
-            status = "error"
+            status = "failed"
             raise
         except BaseException:
             status = "canceled"
@@ -127,10 +130,8 @@ class ChatService:
                 model=prepared.entry.id,
                 provider=prepared.entry.provider,
                 endpoint=endpoint,
-                prompt_tokens=usage.prompt_tokens,
-                completion_tokens=usage.completion_tokens,
-                reasoning_tokens=usage.reasoning_tokens,
+                usage=usage,
                 cost=prepared.entry.cost(usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens),
-                latency_ms=timings.total_ms,
+                latency_ms=round(timings.total_ms),
                 status=status,
             )

@@ -1,0 +1,163 @@
+"""/api/conversations: create, list, read, rename, delete, and follow-up turns (JSON or SSE).
+
+A turn streamed as SSE sends `start`, then `reasoning` / `text` / `tool_call` deltas, then
+`done` with the stored message, or `error` with the error and the stored failed message.
+The first model event is awaited before answering, so a failure that happens before any
+output is an HTTP status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response, StreamingResponse
+
+from easel.adapters.sse import format_sse
+from easel.api.deps import AccountDep, ServicesDep
+from easel.api.errors import error_response, json_response
+from easel.services.conversations import TurnEvent, TurnFailed, TurnFinished, TurnOptions, TurnStarted
+from easel.tasks.chat import ReasoningDelta, TextDelta, ToolCallDelta, UsageEvent
+
+router = APIRouter(prefix="/api/conversations", tags=["conversations"])
+
+
+class ConversationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str | None = Field(default=None, description="Model id or alias; the default chat model if omitted.")
+    system_prompt: str | None = None
+    title: str | None = Field(default=None, max_length=200)
+
+
+class ConversationUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+
+
+class TurnCreate(TurnOptions):
+    """A follow-up message. `model` switches the conversation's model from this turn on."""
+
+    content: str = Field(min_length=1)
+    model: str | None = None
+    stream: bool = False
+
+
+class RetryCreate(TurnOptions):
+    model: str | None = None
+    stream: bool = False
+
+
+def _dump(record: BaseModel) -> dict[str, Any]:
+    return record.model_dump(mode="json")
+
+
+def _event_frame(event: TurnEvent) -> bytes | None:
+    if isinstance(event, TextDelta):
+        return format_sse(orjson.dumps({"text": event.text}).decode(), "text")
+    if isinstance(event, ReasoningDelta):
+        return format_sse(orjson.dumps({"text": event.text}).decode(), "reasoning")
+    if isinstance(event, ToolCallDelta):
+        body = {"index": event.index, "id": event.id, "name": event.name, "arguments": event.arguments}
+        return format_sse(orjson.dumps(body).decode(), "tool_call")
+    if isinstance(event, UsageEvent):
+        return format_sse(orjson.dumps(event.usage.to_openai()).decode(), "usage")
+    if isinstance(event, TurnStarted):
+        body = {"conversation_id": event.conversation_id, "user_message_id": event.user_message_id,
+                "model": event.model}
+        return format_sse(orjson.dumps(body).decode(), "start")
+    if isinstance(event, TurnFinished):
+        return format_sse(orjson.dumps(_dump(event.message)).decode(), "done")
+    if isinstance(event, TurnFailed):
+        body = {**event.error.to_body(), "message": _dump(event.message)}
+        return format_sse(orjson.dumps(body).decode(), "error")
+    return None
+
+
+async def _respond(events: AsyncIterator[TurnEvent], stream: bool) -> Response:
+    pulled: list[TurnEvent] = []
+    try:
+        async for event in events:
+            pulled.append(event)
+            if isinstance(event, TurnFailed):
+                await events.aclose()  # type: ignore[attr-defined]
+                response = error_response(event.error)
+                response.headers["X-Easel-Message-Id"] = event.message.id
+                return response
+            if isinstance(event, TurnFinished) or (stream and not isinstance(event, TurnStarted)):
+                break
+    except BaseException:
+        await events.aclose()  # type: ignore[attr-defined]
+        raise
+    if not stream:
+        finished = pulled[-1]
+        assert isinstance(finished, TurnFinished)
+        return json_response(_dump(finished.message))
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            for event in pulled:
+                frame = _event_frame(event)
+                if frame:
+                    yield frame
+            async for event in events:
+                frame = _event_frame(event)
+                if frame:
+                    yield frame
+        finally:
+            await events.aclose()  # type: ignore[attr-defined]
+
+    return StreamingResponse(body(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@router.post("", status_code=201)
+async def create_conversation(body: ConversationCreate, services: ServicesDep, owner: AccountDep) -> Response:
+    record = await services.conversations.create(owner_id=owner, model=body.model, system_prompt=body.system_prompt,
+                                                 title=body.title)
+    return json_response(_dump(record), 201)
+
+
+@router.get("")
+async def list_conversations(services: ServicesDep, owner: AccountDep, limit: int = Query(20, ge=1, le=200),
+                             offset: int = Query(0, ge=0), q: str | None = None) -> Response:
+    items, total = await services.conversations.list(owner_id=owner, limit=limit, offset=offset, search=q)
+    return json_response({"data": [_dump(i) for i in items], "count": total, "limit": limit, "offset": offset})
+
+
+@router.get("/{conversation_id}")
+async def get_conversation(conversation_id: str, services: ServicesDep, owner: AccountDep) -> Response:
+    return json_response(_dump(await services.conversations.get(owner_id=owner, conversation_id=conversation_id)))
+
+
+@router.patch("/{conversation_id}")
+async def rename_conversation(conversation_id: str, body: ConversationUpdate, services: ServicesDep,
+                              owner: AccountDep) -> Response:
+    record = await services.conversations.rename(owner_id=owner, conversation_id=conversation_id, title=body.title)
+    return json_response(_dump(record))
+
+
+@router.delete("/{conversation_id}", status_code=204)
+async def delete_conversation(conversation_id: str, services: ServicesDep, owner: AccountDep) -> Response:
+    await services.conversations.delete(owner_id=owner, conversation_id=conversation_id)
+    return Response(status_code=204)
+
+
+@router.post("/{conversation_id}/messages")
+async def send_message(conversation_id: str, body: TurnCreate, services: ServicesDep, owner: AccountDep) -> Response:
+    options = TurnOptions(**body.model_dump(include=set(TurnOptions.model_fields)))
+    events = services.conversations.send(owner_id=owner, conversation_id=conversation_id, content=body.content,
+                                         model=body.model, options=options)
+    return await _respond(events, body.stream)
+
+
+@router.post("/{conversation_id}/retry")
+async def retry_turn(conversation_id: str, body: RetryCreate, services: ServicesDep, owner: AccountDep) -> Response:
+    options = TurnOptions(**body.model_dump(include=set(TurnOptions.model_fields)))
+    events = services.conversations.retry(owner_id=owner, conversation_id=conversation_id, model=body.model,
+                                          options=options)
+    return await _respond(events, body.stream)

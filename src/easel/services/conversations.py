@@ -1,0 +1,197 @@
+"""Conversations: follow-ups over any chat model, each turn stored with its reasoning, usage and timings.
+
+A turn stores the user's message first, then streams the model's answer, then stores the
+answer. If the model fails, the answer is stored as a failed message with the error, the
+user's message stays, and `retry()` runs the turn again (with the same or another model).
+Failed answers are never sent back to a model as history. A follow-up may switch model:
+the earlier answers, whoever wrote them, are the history the new model reads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Union
+from weakref import WeakValueDictionary
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from easel.config import Settings
+from easel.errors import EaselError, InvalidRequest
+from easel.services.chat import ChatService, ChatTimings, PreparedChat
+from easel.storage.conversations import ConversationDetail, ConversationRecord, ConversationStore, MessageRecord
+from easel.storage.db import Database
+from easel.tasks.chat import ChatEvent, ChatMessage, ChatRequest, ChatResult, ReasoningEffort
+
+TITLE_LENGTH = 60
+
+
+class TurnOptions(BaseModel):
+    """Per-turn sampling options, in the chat vocabulary."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_tokens: int | None = Field(default=None, ge=1)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, ge=0, le=1)
+    seed: int | None = None
+    stop: list[str] | None = None
+    reasoning_effort: ReasoningEffort | None = None
+
+
+@dataclass(slots=True)
+class TurnStarted:
+    conversation_id: str
+    user_message_id: str | None
+    model: str
+
+
+@dataclass(slots=True)
+class TurnFinished:
+    message: MessageRecord
+
+
+@dataclass(slots=True)
+class TurnFailed:
+    message: MessageRecord
+    error: EaselError
+
+
+TurnEvent = Union[ChatEvent, TurnStarted, TurnFinished, TurnFailed]
+
+
+def _title_from(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
+
+
+def history_of(detail: ConversationDetail) -> list[ChatMessage]:
+    """What the model reads: the system prompt and every complete message, in order."""
+    messages: list[ChatMessage] = []
+    if detail.system_prompt:
+        messages.append(ChatMessage(role="system", content=detail.system_prompt))
+    for message in detail.messages:
+        if message.status != "complete" or message.role not in ("user", "assistant"):
+            continue
+        messages.append(ChatMessage(role=message.role, content=message.content))
+    return messages
+
+
+class ConversationService:
+    def __init__(self, *, database: Database, chat: ChatService, settings: Settings) -> None:
+        self.store = ConversationStore(database)
+        self.chat = chat
+        self.settings = settings
+        self._locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+
+    # -- conversations -------------------------------------------------------
+
+    async def create(self, *, owner_id: str, model: str | None = None, system_prompt: str | None = None,
+                     title: str | None = None) -> ConversationRecord:
+        entry = self.chat.catalog.resolve(model or self.settings.default_chat_model, task="chat")
+        return await self.store.create_conversation(owner_id=owner_id, model=entry.id, title=title or "",
+                                                    system_prompt=system_prompt)
+
+    async def list(self, *, owner_id: str, limit: int = 20, offset: int = 0,
+                   search: str | None = None) -> tuple[list[ConversationRecord], int]:
+        return await self.store.list_conversations(owner_id=owner_id, limit=limit, offset=offset, search=search)
+
+    async def get(self, *, owner_id: str, conversation_id: str) -> ConversationDetail:
+        return await self.store.get_conversation(owner_id=owner_id, conversation_id=conversation_id)
+
+    async def last(self, *, owner_id: str) -> ConversationRecord | None:
+        return await self.store.last_conversation(owner_id=owner_id)
+
+    async def rename(self, *, owner_id: str, conversation_id: str, title: str) -> ConversationRecord:
+        return await self.store.rename_conversation(owner_id=owner_id, conversation_id=conversation_id, title=title)
+
+    async def delete(self, *, owner_id: str, conversation_id: str) -> None:
+        await self.store.delete_conversation(owner_id=owner_id, conversation_id=conversation_id)
+
+    # -- turns ---------------------------------------------------------------
+
+    def _lock(self, conversation_id: str) -> asyncio.Lock:
+        lock = self._locks.get(conversation_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[conversation_id] = lock
+        return lock
+
+    async def send(self, *, owner_id: str, conversation_id: str, content: str, model: str | None = None,
+                   options: TurnOptions | None = None) -> AsyncIterator[TurnEvent]:
+        """A follow-up: store the user's message, stream the answer, store the answer."""
+        if not content.strip():
+            raise InvalidRequest("The message is empty.", param="content")
+        lock = self._lock(conversation_id)
+        async with lock:
+            detail = await self.get(owner_id=owner_id, conversation_id=conversation_id)
+            history = [*history_of(detail), ChatMessage(role="user", content=content)]
+            prepared = self.chat.prepare(self._request(model or detail.model, history, options))
+            user = await self.store.add_message(owner_id=owner_id, conversation_id=conversation_id, role="user",
+                                                content=content)
+            if not detail.title:
+                await self.store.rename_conversation(owner_id=owner_id, conversation_id=conversation_id,
+                                                     title=_title_from(content))
+            if prepared.entry.id != detail.model:
+                await self.store.update_conversation(owner_id=owner_id, conversation_id=conversation_id,
+                                                     model=prepared.entry.id)
+            async for event in self._answer(owner_id, conversation_id, user.id, prepared):
+                yield event
+
+    async def retry(self, *, owner_id: str, conversation_id: str, model: str | None = None,
+                    options: TurnOptions | None = None) -> AsyncIterator[TurnEvent]:
+        """Answer the last user message again (after a failure, or to get another answer)."""
+        lock = self._lock(conversation_id)
+        async with lock:
+            detail = await self.get(owner_id=owner_id, conversation_id=conversation_id)
+            history = history_of(detail)
+            while history and history[-1].role == "assistant":
+                history.pop()
+            if not history or history[-1].role != "user":
+                raise InvalidRequest("There is no user message to answer in this conversation.",
+                                     param="conversation_id")
+            prepared = self.chat.prepare(self._request(model or detail.model, history, options))
+            async for event in self._answer(owner_id, conversation_id, None, prepared):
+                yield event
+
+    def _request(self, model: str, history: list[ChatMessage], options: TurnOptions | None) -> ChatRequest:
+        fields = options.model_dump(exclude_none=True) if options else {}
+        return ChatRequest(model=model, messages=history, **fields)
+
+    async def _answer(self, owner_id: str, conversation_id: str, user_message_id: str | None,
+                      prepared: PreparedChat) -> AsyncIterator[TurnEvent]:
+        yield TurnStarted(conversation_id, user_message_id, prepared.entry.id)
+        timings = ChatTimings(started=time.perf_counter())
+        result = ChatResult()
+        error: EaselError | None = None
+        try:
+            async for event in self.chat.stream(prepared, owner_id=owner_id, endpoint="/api/conversations",
+                                                timings=timings):
+                result.add(event)
+                yield event
+        except EaselError as exc:
+            error = exc
+        except (asyncio.CancelledError, GeneratorExit):
+            # The client went away mid-answer: keep what was said, marked failed, then stop.
+            await asyncio.shield(self._store_answer(owner_id, conversation_id, prepared, result, timings,
+                                                    "Stopped before the answer was complete."))
+            raise
+        message = await self._store_answer(owner_id, conversation_id, prepared, result, timings,
+                                           error.message if error else None)
+        yield TurnFailed(message, error) if error else TurnFinished(message)
+
+    async def _store_answer(self, owner_id: str, conversation_id: str, prepared: PreparedChat, result: ChatResult,
+                            timings: ChatTimings, error: str | None) -> MessageRecord:
+        entry = prepared.entry
+        usage = timings.usage
+        return await self.store.add_message(
+            owner_id=owner_id, conversation_id=conversation_id, role="assistant", content=result.text,
+            reasoning=result.reasoning or None, model=entry.id, status="failed" if error else "complete",
+            error=error, finish_reason=None if error else result.finish_reason, usage=usage,
+            cost=entry.cost(usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens) if usage else None,
+            latency_ms=round(timings.total_ms or (time.perf_counter() - timings.started) * 1000),
+            ttft_ms=round(timings.first_token_ms) if timings.first_token_ms is not None else None,
+        )
+
