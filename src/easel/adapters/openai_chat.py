@@ -3,15 +3,27 @@
 Pure functions, no I/O: the OpenAI-compatible providers and the local llama.cpp
 provider (whose server speaks the same format) both use them. Reasoning arrives as
 `reasoning_content` (DeepSeek, llama.cpp, vLLM) or `reasoning` (OpenRouter, Groq,
-Ollama) depending on the host; both become ReasoningDelta.
+Ollama) depending on the host, or as `thinking` content parts (Mistral's Magistral);
+all become ReasoningDelta.
+
+Hosts bend the format in small, documented ways; a `Dialect` names those bends so a
+provider declares them instead of branching on who it is:
+
+- OpenAI wants `max_completion_tokens` (its reasoning models refuse `max_tokens`);
+- OpenRouter takes `reasoning: {"effort": ...}` rather than `reasoning_effort`;
+- Mistral refuses unknown fields (422), so no `stream_options`, and calls the seed `random_seed`;
+- DeepSeek requires earlier `reasoning_content` to be sent back on tool-call turns,
+  while OpenAI and others refuse or ignore it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from easel.tasks.chat import (
     ChatEvent,
+    ChatMessage,
     ChatRequest,
     Finish,
     FinishReason,
@@ -30,32 +42,86 @@ _FINISH: dict[str, FinishReason] = {
     "content_filter": "content_filter",
 }
 
+# An error's `type` when it carries no HTTP-like `code`: which status it stands for.
+_ERROR_TYPE_STATUS: dict[str, int] = {
+    "invalid_request_error": 400,
+    "BadRequestError": 400,
+    "authentication_error": 401,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "rate_limit_error": 429,
+    "rate_limit_exceeded": 429,
+    "overloaded_error": 503,
+    "timeout_error": 504,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """How one host bends the OpenAI request format. The defaults are plain OpenAI-compatible."""
+
+    #: where the output limit goes: "max_tokens" or "max_completion_tokens"
+    max_tokens_field: str = "max_tokens"
+    #: "field": top-level `reasoning_effort`; "object": `reasoning: {"effort": ...}`; None: not sent
+    reasoning_effort: Literal["field", "object"] | None = "field"
+    #: the seed's name ("seed"; Mistral says "random_seed")
+    seed_field: str = "seed"
+    #: ask for usage in the stream with `stream_options.include_usage`
+    stream_usage: bool = True
+    #: the message field that carries earlier reasoning back to the host; None drops it
+    reasoning_history_field: str | None = "reasoning_content"
+
+
+def message_to_wire(message: ChatMessage, reasoning_field: str | None) -> dict[str, Any]:
+    """One message; earlier reasoning is renamed for the host or dropped."""
+    wire = message.model_dump(exclude_none=True)
+    reasoning = wire.pop("reasoning_content", None)
+    if reasoning and reasoning_field:
+        wire[reasoning_field] = reasoning
+    return wire
+
 
 def to_wire(
     request: ChatRequest,
     upstream_name: str,
     *,
     stream: bool = True,
-    max_tokens_field: str = "max_tokens",
-    send_reasoning_effort: bool = True,
+    dialect: Dialect | None = None,
+    max_tokens_field: str | None = None,
+    send_reasoning_effort: bool | None = None,
 ) -> dict[str, Any]:
-    """The request body for POST /chat/completions."""
+    """The request body for POST /chat/completions.
+
+    `max_tokens_field` and `send_reasoning_effort`, when given, override the dialect's.
+    `request.extra` is merged last, so a caller can set any host-specific field.
+    """
+    dialect = dialect or Dialect()
     body: dict[str, Any] = {
         "model": upstream_name,
-        "messages": [m.model_dump(exclude_none=True) for m in request.messages],
+        "messages": [message_to_wire(m, dialect.reasoning_history_field) for m in request.messages],
     }
     if request.max_tokens is not None:
-        body[max_tokens_field] = request.max_tokens
-    for field in ("temperature", "top_p", "stop", "seed", "tools", "tool_choice"):
+        body[max_tokens_field or dialect.max_tokens_field] = request.max_tokens
+    for field in ("temperature", "top_p", "stop", "tools", "tool_choice"):
         value = getattr(request, field)
         if value is not None:
             body[field] = value
-    if request.reasoning_effort is not None and send_reasoning_effort:
+    if request.seed is not None:
+        body[dialect.seed_field] = request.seed
+    effort_style = dialect.reasoning_effort
+    if send_reasoning_effort is False:
+        effort_style = None
+    elif send_reasoning_effort and effort_style is None:
+        effort_style = "field"
+    if request.reasoning_effort is not None and effort_style == "field":
         body["reasoning_effort"] = request.reasoning_effort
+    elif request.reasoning_effort is not None and effort_style == "object":
+        body["reasoning"] = {"effort": request.reasoning_effort}
     body.update(request.extra)
     if stream:
         body["stream"] = True
-        body["stream_options"] = {"include_usage": True}
+        if dialect.stream_usage:
+            body["stream_options"] = {"include_usage": True}
     return body
 
 
@@ -70,6 +136,47 @@ def usage_from_wire(usage: dict[str, Any]) -> Usage:
     )
 
 
+def _content_events(content: Any) -> list[ChatEvent]:
+    """Text, or a list of parts where `thinking` parts are reasoning (Mistral's Magistral)."""
+    if isinstance(content, str):
+        return [TextDelta(content)] if content else []
+    events: list[ChatEvent] = []
+    for part in content if isinstance(content, list) else []:
+        if not isinstance(part, dict):
+            continue
+        if part.get("type") == "text" and part.get("text"):
+            events.append(TextDelta(part["text"]))
+        elif part.get("type") == "thinking":
+            inner = part.get("thinking")
+            pieces = inner if isinstance(inner, list) else [{"text": inner}]
+            text = "".join(str(p.get("text") or "") for p in pieces if isinstance(p, dict))
+            if text:
+                events.append(ReasoningDelta(text))
+    return events
+
+
+def _reasoning_of(message: dict[str, Any]) -> str | None:
+    reasoning = message.get("reasoning_content") or message.get("reasoning")
+    return reasoning if isinstance(reasoning, str) and reasoning else None
+
+
+def _tool_call_event(call: dict[str, Any], index: int) -> ToolCallDelta:
+    function = call.get("function") or {}
+    return ToolCallDelta(
+        index=index,
+        id=call.get("id"),
+        name=function.get("name"),
+        arguments=function.get("arguments") or "",
+    )
+
+
+def _chunk_usage(chunk: dict[str, Any]) -> dict[str, Any] | None:
+    usage = chunk.get("usage")
+    if not usage:  # Groq reports streamed usage under x_groq
+        usage = (chunk.get("x_groq") or {}).get("usage")
+    return usage if isinstance(usage, dict) else None
+
+
 def events_from_chunk(chunk: dict[str, Any]) -> list[ChatEvent]:
     """The events in one `chat.completion.chunk` (only choice 0 is read: easel serves n=1)."""
     events: list[ChatEvent] = []
@@ -77,26 +184,16 @@ def events_from_chunk(chunk: dict[str, Any]) -> list[ChatEvent]:
     if choices:
         choice = choices[0]
         delta = choice.get("delta") or {}
-        reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+        reasoning = _reasoning_of(delta)
         if reasoning:
             events.append(ReasoningDelta(reasoning))
-        content = delta.get("content")
-        if content:
-            events.append(TextDelta(content))
+        events.extend(_content_events(delta.get("content")))
         for call in delta.get("tool_calls") or []:
-            function = call.get("function") or {}
-            events.append(
-                ToolCallDelta(
-                    index=int(call.get("index", 0)),
-                    id=call.get("id"),
-                    name=function.get("name"),
-                    arguments=function.get("arguments") or "",
-                )
-            )
+            events.append(_tool_call_event(call, int(call.get("index", 0))))
         finish = choice.get("finish_reason")
         if finish:
             events.append(Finish(_FINISH.get(finish, "stop")))
-    usage = chunk.get("usage")
+    usage = _chunk_usage(chunk)
     if usage:
         events.append(UsageEvent(usage_from_wire(usage)))
     return events
@@ -109,16 +206,51 @@ def events_from_completion(body: dict[str, Any]) -> list[ChatEvent]:
     if choices:
         choice = choices[0]
         message = choice.get("message") or {}
-        reasoning = message.get("reasoning_content") or message.get("reasoning")
+        reasoning = _reasoning_of(message)
         if reasoning:
             events.append(ReasoningDelta(reasoning))
-        if message.get("content"):
-            events.append(TextDelta(message["content"]))
+        events.extend(_content_events(message.get("content")))
         for index, call in enumerate(message.get("tool_calls") or []):
-            function = call.get("function") or {}
-            events.append(ToolCallDelta(index=index, id=call.get("id"), name=function.get("name"),
-                                        arguments=function.get("arguments") or ""))
+            events.append(_tool_call_event(call, index))
         events.append(Finish(_FINISH.get(choice.get("finish_reason") or "stop", "stop")))
     if body.get("usage"):
         events.append(UsageEvent(usage_from_wire(body["usage"])))
     return events
+
+
+@dataclass(frozen=True, slots=True)
+class StreamError:
+    """An error a host reported inside a 200 stream. `status` is its HTTP-like status, if it gave one."""
+
+    status: int | None
+    message: str
+
+
+def error_in_chunk(chunk: dict[str, Any]) -> StreamError | None:
+    """The error carried by a stream chunk, if any.
+
+    Shapes seen: `{"error": {"message", "type", "code"}}` (OpenAI-style, OpenRouter adds
+    `finish_reason: "error"` and puts the HTTP status in `code`; llama.cpp and vLLM too),
+    and vLLM's older bare `{"object": "error", "message", "code"}`.
+    """
+    if isinstance(chunk.get("error"), dict):
+        err = chunk["error"]
+    elif isinstance(chunk.get("error"), str):
+        err = {"message": chunk["error"]}
+    elif chunk.get("object") == "error":
+        err = chunk
+    else:
+        return None
+    status: int | None = None
+    for key in ("code", "status", "status_code"):
+        value = err.get(key)
+        if isinstance(value, int) and 400 <= value <= 599:
+            status = value
+            break
+        if isinstance(value, str) and value.isdigit() and 400 <= int(value) <= 599:
+            status = int(value)
+            break
+    if status is None:
+        status = _ERROR_TYPE_STATUS.get(str(err.get("type") or err.get("code") or ""))
+    message = err.get("message") or err.get("type") or "the provider reported an error mid-stream"
+    return StreamError(status, str(message))

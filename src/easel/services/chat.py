@@ -82,10 +82,11 @@ class ChatService:
                                  param="model", code="model_not_available")
         warnings: list[str] = []
         updates: dict[str, object] = {"model": entry.id}
-        if request.max_tokens is not None and entry.max_output_tokens and request.max_tokens > entry.max_output_tokens:
+        output_limit = entry.max_output_tokens or entry.context_window
+        if request.max_tokens is not None and output_limit and request.max_tokens > output_limit:
             raise InvalidRequest(
                 f"max_tokens is too large: {request.max_tokens}. Model '{entry.id}' writes at most "
-                f"{entry.max_output_tokens} tokens per answer.", param="max_tokens", code="invalid_value")
+                f"{output_limit} tokens per answer.", param="max_tokens", code="invalid_value")
         if entry.context_window:
             estimate = estimate_prompt_tokens(request)
             if estimate > entry.context_window:
