@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from easel.config import load_settings
@@ -30,7 +31,7 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
     try:
         return asyncio.run(coro)
     except EaselError as exc:
-        err.print(f"[red]error:[/red] {exc.message}")
+        err.print(f"[red]error:[/red] {escape(exc.message)}")
         raise typer.Exit(1) from exc
 
 
@@ -100,15 +101,20 @@ def models(
         data = [{**e.model_dump(mode="json"), "available": ok, "unavailable_reason": why} for e, ok, why in rows]
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return
-    table = Table(title=f"{len(rows)} models", show_lines=False)
-    for column in ("id", "task", "context", "$/M in", "$/M out", "capabilities", "usable"):
-        table.add_column(column, justify="right" if column in ("context", "$/M in", "$/M out") else "left")
+    table = Table(title=f"{len(rows)} models", caption="capabilities: R reasoning, V vision, T tools, W web search")
+    table.add_column("id", no_wrap=True)
+    table.add_column("task")
+    for column in ("context", "$/M in", "$/M out"):
+        table.add_column(column, justify="right")
+    table.add_column("caps")
+    table.add_column("usable now", no_wrap=True)
     for entry, usable, reason in rows:
         caps = entry.capabilities
-        flags = ",".join(n for n in ("reasoning", "vision", "tools", "web_search") if getattr(caps, n))
+        flags = "".join(letter for letter, name in (("R", "reasoning"), ("V", "vision"), ("T", "tools"),
+                                                    ("W", "web_search")) if getattr(caps, name))
         table.add_row(entry.id, entry.task, f"{entry.context_window:,}" if entry.context_window else "-",
                       _price(entry.pricing.input_per_mtok), _price(entry.pricing.output_per_mtok), flags,
-                      "[green]yes[/green]" if usable else f"[yellow]no[/yellow] ({reason})")
+                      "[green]yes[/green]" if usable else f"[yellow]no[/yellow]: {escape(reason or '')}")
     out.print(table)
 
 
@@ -147,3 +153,7 @@ def main() -> None:
     app()
 
 
+
+
+if __name__ == "__main__":
+    main()

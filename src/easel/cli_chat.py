@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from easel.config import Settings
 from easel.errors import EaselError, NotFound
 from easel.services.conversations import ConversationService, TurnFailed, TurnFinished, TurnOptions
 from easel.studio import open_studio
-from easel.tasks.chat import ReasoningDelta, TextDelta
+from easel.tasks.chat import ChatMessage, ChatRequest, ReasoningDelta, TextDelta
 
 LOCAL_ACCOUNT = "acct_local"
 
@@ -25,13 +26,16 @@ async def _pick_conversation(
     service: ConversationService, *, model: str | None, cont: bool, conversation_id: str | None, system: str | None
 ) -> str:
     if conversation_id:
-        return (await service.get(owner_id=LOCAL_ACCOUNT, conversation_id=conversation_id)).conversation.id
+        return (await service.get(owner_id=LOCAL_ACCOUNT, conversation_id=conversation_id)).id
     if cont:
         last = await service.last(owner_id=LOCAL_ACCOUNT)
         if last is None:
             raise NotFound("There is no conversation to continue yet; start one without -c.")
         return last.id
-    created = await service.create(owner_id=LOCAL_ACCOUNT, model=model, system_prompt=system)
+    # Refuse an unusable model (unknown, missing key) before a conversation is created for it.
+    model_id = model or service.settings.default_chat_model
+    service.chat.prepare(ChatRequest(model=model_id, messages=[ChatMessage(role="user", content="check")]))
+    created = await service.create(owner_id=LOCAL_ACCOUNT, model=model_id, system_prompt=system)
     return created.id
 
 
@@ -57,7 +61,7 @@ async def _turn(service: ConversationService, out: Console, err: Console, conver
                 out.file.write("\n")
                 out.file.flush()
             elif isinstance(event, TurnFailed):
-                err.print(f"\n[red]error:[/red] {event.error.message}")
+                err.print(f"\n[red]error:[/red] {escape(event.error.message)}")
                 return False
     finally:
         await events.aclose()
@@ -87,7 +91,7 @@ async def run_chat(settings: Settings, out: Console, err: Console, *, prompt: st
             try:
                 await _turn(service, out, err, conv_id, line, model, turn_options)
             except EaselError as exc:
-                err.print(f"[red]error:[/red] {exc.message}")
+                err.print(f"[red]error:[/red] {escape(exc.message)}")
 
 
 async def list_conversations(settings: Settings, out: Console, *, limit: int, search: str | None) -> None:
@@ -95,9 +99,10 @@ async def list_conversations(settings: Settings, out: Console, *, limit: int, se
         items, total = await services.conversations.list(owner_id=LOCAL_ACCOUNT, limit=limit, offset=0,
                                                          search=search)
     table = Table(title=f"{len(items)} of {total} conversations")
-    for column in ("id", "title", "model", "messages", "updated"):
+    table.add_column("id", no_wrap=True)
+    for column in ("title", "model", "updated"):
         table.add_column(column)
     for item in items:
-        table.add_row(item.id, item.title, item.model, str(item.message_count),
+        table.add_row(item.id, escape(item.title or "(untitled)"), item.model,
                       item.updated_at.strftime("%Y-%m-%d %H:%M"))
     out.print(table)

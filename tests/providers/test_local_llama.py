@@ -11,15 +11,21 @@ import hashlib
 import os
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import AsyncGenerator, Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from easel.catalog.entry import ModelEntry
 from easel.config import LocalModelConfig, Settings
-from easel.errors import ContextWindowExceeded, InvalidRequest, UpstreamBadRequest, UpstreamError
+from easel.errors import (
+    ContextWindowExceeded,
+    InvalidRequest,
+    UpstreamBadRequest,
+    UpstreamError,
+)
 from easel.providers.base import ENTRY_POINT_GROUP
 from easel.providers.local_llama import (
     LocalLlamaProvider,
@@ -36,7 +42,15 @@ from easel.providers.local_weights import (
     join_chunks,
     locate,
 )
-from easel.tasks.chat import ChatMessage, ChatRequest, ChatResult, Finish, TextDelta, UsageEvent
+from easel.tasks.chat import (
+    ChatEvent,
+    ChatMessage,
+    ChatRequest,
+    ChatResult,
+    Finish,
+    TextDelta,
+    UsageEvent,
+)
 
 SMOL = ModelEntry(id="local:smollm2-135m", provider="local", upstream_name="smollm2-135m",
                   task="chat", display_name="SmolLM2 135M", context_window=8192)
@@ -55,8 +69,8 @@ def ask(text: str, **options: object) -> ChatRequest:
     return ChatRequest(model=SMOL.id, messages=[ChatMessage(role="user", content=text)], **options)  # type: ignore[arg-type]
 
 
-async def collect(provider: LocalLlamaProvider, request: ChatRequest, entry: ModelEntry = SMOL) -> tuple[ChatResult, list[object]]:
-    result, events = ChatResult(), []
+async def collect(provider: LocalLlamaProvider, request: ChatRequest, entry: ModelEntry = SMOL) -> tuple[ChatResult, list[ChatEvent]]:
+    result, events = ChatResult(), list[ChatEvent]()
     async for event in provider.stream_chat(entry, request):
         result.add(event)
         events.append(event)
@@ -120,7 +134,8 @@ async def test_stop_sequence_is_passed_through(shared: LocalLlamaProvider) -> No
 
 @pytest.mark.local_model
 async def test_early_close_stops_generation(shared: LocalLlamaProvider) -> None:
-    stream = shared.stream_chat(SMOL, ask("Tell me a very long story about a dragon.", max_tokens=4000))
+    stream = cast(AsyncGenerator[ChatEvent, None],
+                  shared.stream_chat(SMOL, ask("Tell me a very long story about a dragon.", max_tokens=4000)))
     texts = 0
     async for event in stream:
         texts += isinstance(event, TextDelta)

@@ -10,7 +10,9 @@ finding weights in `local_weights`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from easel.adapters.openai_chat import events_from_chunk, to_wire
@@ -26,13 +28,11 @@ from easel.errors import (
 )
 from easel.providers.base import Availability, Provider
 from easel.providers.local_runtime import (
-    DirectRun,
     LoadedInfo,
     LoadError,
     ModelManager,
     RuntimeConfig,
     build_server,
-    generate_direct,
     runtime_config,
 )
 from easel.providers.local_weights import LocalWeights, locate
@@ -186,11 +186,44 @@ def create_providers(settings: Settings) -> list[Provider]:
 # ---- direct use, for benchmarks -------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class DirectRun:
+    """One generation run straight through xllamacpp."""
+
+    text: str
+    completion_tokens: int
+    seconds: float  # wall time from request to the last chunk
+    tokens_per_second: float  # completion tokens / wall time
+    timings: dict[str, Any]  # llama.cpp's own timings (predicted_per_second etc.)
+
+
+def generate_direct(server: Any, body: dict[str, Any]) -> DirectRun:
+    """One streamed generation on an `xllamacpp.Server`, no easel in between (blocking)."""
+    body = {**body, "stream": True, "stream_options": {"include_usage": True}}
+    parts: list[str] = []
+    final: dict[str, Any] = {}
+
+    def on_chunk(chunk: dict[str, Any]) -> bool:
+        for choice in chunk.get("choices") or []:
+            parts.append((choice.get("delta") or {}).get("content") or "")
+        final.update({k: v for k, v in chunk.items() if k in ("usage", "timings", "error")})
+        return False
+
+    started = time.perf_counter()
+    server.handle_chat_completions(body, on_chunk)
+    seconds = time.perf_counter() - started
+    if "error" in final:
+        raise RuntimeError(f"llama.cpp: {final['error'].get('message')}")
+    tokens = int((final.get("usage") or {}).get("completion_tokens") or 0)
+    return DirectRun("".join(parts), tokens, seconds, tokens / seconds if seconds else 0.0,
+                     dict(final.get("timings") or {}))
+
+
 def direct_generations(settings: Settings, entry: ModelEntry, request: ChatRequest,
                        *, runs: int = 1, warmup: bool = True) -> list[DirectRun]:
-    """Run `request` straight through xllamacpp, loaded exactly as the provider loads it.
-
-    Blocking; for benchmarks that compare tokens/s with and without easel in between.
+    """Run `request` `runs` times straight through xllamacpp, loaded exactly as the provider
+    loads it (same path, context, slots, threads). Blocking; for benchmarks that compare
+    tokens/s with and without easel in between.
     """
     config = LocalLlamaProvider(settings).runtime_config(entry)
     body = request_body(request, entry)
@@ -198,9 +231,6 @@ def direct_generations(settings: Settings, entry: ModelEntry, request: ChatReque
     try:
         if warmup:
             generate_direct(server, {**body, "max_tokens": 4})
-        results: list[DirectRun] = []
-        for _ in range(runs):
-            results.append(generate_direct(server, body))
-        return results
+        return [generate_direct(server, body) for _ in range(runs)]
     finally:
-        del server
+        del server  # frees the model now rather than at the next garbage collection

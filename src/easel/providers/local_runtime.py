@@ -18,11 +18,11 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 # Caps on the KV cache: each slot gets the model's whole window, up to these many tokens.
 MAX_SLOT_CONTEXT = 32768
@@ -76,7 +76,7 @@ def build_server(config: RuntimeConfig) -> Any:
     """Load the GGUF into a new `xllamacpp.Server` (blocking; call it from a worker thread)."""
     import secrets
 
-    import xllamacpp
+    import xllamacpp  # type: ignore[import-untyped]
 
     params = xllamacpp.CommonParams()
     params.model.path = str(config.path)
@@ -163,7 +163,7 @@ def _generate(server: Any, body: dict[str, Any], emit: Callable[[object], None],
         result = server.handle_chat_completions(body, on_chunk)
         if isinstance(result, dict) and "error" in result:
             emit(result)
-    except Exception as exc:  # a crash inside the binding must reach the caller, not the thread
+    except Exception as exc:  # noqa: BLE001  a crash inside the binding must reach the caller, not the thread
         emit({"error": {"code": 500, "type": "server_error", "message": f"llama.cpp failed: {exc}"}})
     finally:
         emit(_END)
@@ -247,9 +247,6 @@ class ModelManager:
                 self._start_reaper()
                 self._wake.set()
 
-    def get(self, name: str) -> LoadedModel | None:
-        return self._models.get(name)
-
     # -- unloading --------------------------------------------------------------
 
     def _detach(self, name: str) -> LoadedModel | None:
@@ -315,7 +312,9 @@ class ModelManager:
 
     # -- generating -------------------------------------------------------------
 
-    async def stream(self, name: str, config: RuntimeConfig, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+    async def stream(
+        self, name: str, config: RuntimeConfig, body: dict[str, Any]
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """Raw llama.cpp chunks (and error dicts) for one streamed chat completion.
 
         Closing this iterator early cancels the generation and waits for the worker thread,
@@ -346,7 +345,7 @@ class ModelManager:
             worker = loop.run_in_executor(self._pool(), _generate, model.server, body, emit, canceled)
             worker.add_done_callback(finished)
             while (item := await queue.get()) is not _END:
-                yield item  # type: ignore[misc]
+                yield cast(dict[str, Any], item)
         finally:
             canceled.set()
             if worker is None:
@@ -354,37 +353,3 @@ class ModelManager:
             elif not worker.done():
                 with contextlib.suppress(BaseException):
                     await asyncio.shield(worker)
-
-
-# ---- direct use, for benchmarks -------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class DirectRun:
-    text: str
-    completion_tokens: int
-    seconds: float  # wall time from request to the last chunk
-    tokens_per_second: float  # completion tokens / wall time
-    timings: dict[str, Any]  # llama.cpp's own timings (predicted_per_second etc.)
-
-
-def generate_direct(server: Any, body: dict[str, Any]) -> DirectRun:
-    """One streamed generation straight through xllamacpp, no easel in between (blocking)."""
-    body = {**body, "stream": True, "stream_options": {"include_usage": True}}
-    parts: list[str] = []
-    final: dict[str, Any] = {}
-
-    def on_chunk(chunk: dict[str, Any]) -> bool:
-        for choice in chunk.get("choices") or []:
-            parts.append((choice.get("delta") or {}).get("content") or "")
-        final.update({k: v for k, v in chunk.items() if k in ("usage", "timings", "error")})
-        return False
-
-    started = time.perf_counter()
-    server.handle_chat_completions(body, on_chunk)
-    seconds = time.perf_counter() - started
-    if "error" in final:
-        raise RuntimeError(f"llama.cpp: {final['error'].get('message')}")
-    tokens = int((final.get("usage") or {}).get("completion_tokens") or 0)
-    return DirectRun("".join(parts), tokens, seconds, tokens / seconds if seconds else 0.0,
-                     dict(final.get("timings") or {}))

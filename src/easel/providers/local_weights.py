@@ -157,12 +157,12 @@ def locate(settings: Settings, name: str) -> LocalWeights:
         )
     builtin = BUILTIN.get(name)
     if builtin is not None:
-        path = _builtin_path(builtin, settings)
+        found_at = _builtin_path(builtin, settings)
         return LocalWeights(
             name=name,
-            path=path,
+            path=found_at,
             context_window=builtin.context_window,
-            missing_reason=None if path else f"weights for local:{name} are not installed: {builtin.install_hint}",
+            missing_reason=None if found_at else f"weights for local:{name} are not installed: {builtin.install_hint}",
         )
     return LocalWeights(
         name=name,
