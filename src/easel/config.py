@@ -46,7 +46,6 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8321
     database_url: str | None = None
-    config_file: Path | None = None
 
     # Keys for this server itself; empty means the embedded single-account mode (127.0.0.1 only).
     api_keys: list[str] = Field(default_factory=list)
@@ -80,13 +79,20 @@ class Settings(BaseSettings):
         return None
 
 
+def config_file_path() -> Path:
+    """EASEL_CONFIG_FILE, else $EASEL_HOME/config.toml."""
+    explicit = os.environ.get("EASEL_CONFIG_FILE")
+    return Path(explicit) if explicit else default_home() / "config.toml"
+
+
 def load_settings(**overrides: Any) -> Settings:
-    """Settings from the environment, then the TOML file (EASEL_CONFIG_FILE or $EASEL_HOME/config.toml)."""
-    settings = Settings(**overrides)
-    path = settings.config_file or settings.home / "config.toml"
+    """Settings from, highest first: `overrides`, EASEL_* environment variables, the TOML file, defaults."""
+    path = config_file_path()
+    file_values: dict[str, Any] = {}
     if path.is_file():
         with path.open("rb") as fh:
-            data = tomllib.load(fh)
-        merged = {**data, **overrides}
-        settings = Settings(**merged)
-    return settings
+            file_values = tomllib.load(fh)
+    from_env = Settings()
+    env_set = {name for name in Settings.model_fields if f"EASEL_{name.upper()}" in os.environ}
+    merged = {**file_values, **{name: getattr(from_env, name) for name in env_set}, **overrides}
+    return Settings(**merged)

@@ -1,0 +1,1 @@
+"""The gateway benchmark: upstream, pass-through, load generator and runner."""
