@@ -9,7 +9,8 @@ from starlette.responses import Response
 
 from easel.api.deps import AccountDep, ServicesDep, Services
 from easel.api.errors import json_response
-from easel.catalog.entry import ModelEntry, Task
+from easel.catalog.entry import Capabilities, ModelEntry, Task
+from easel.errors import InvalidRequest
 
 router = APIRouter(tags=["models"])
 
@@ -64,6 +65,10 @@ async def list_models(
     available: bool | None = None,
     capability: list[str] = Query(default_factory=list),
 ) -> Response:
+    unknown = [name for name in capability if name not in Capabilities.model_fields]
+    if unknown:
+        raise InvalidRequest(f"Unknown capability '{unknown[0]}'; pick from {', '.join(Capabilities.model_fields)}.",
+                             param="capability")
     items = []
     for entry in services.catalog.list(task=task, provider=provider):
         caps = entry.capabilities
