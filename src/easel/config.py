@@ -51,8 +51,8 @@ class Settings(BaseSettings):
     api_keys: list[str] = Field(default_factory=list)
 
     default_chat_model: str = "local:smollm2-135m"
-    local_idle_unload_seconds: float = 600.0
-    local_threads: int = 0  # 0: all cores
+    local_idle_unload_seconds: float = 600.0  # <= 0: never unload
+    local_threads: int = 0  # 0: all cores but one
     local_parallel: int = 2
     upstream_timeout_seconds: float = 120.0
     upstream_connect_timeout_seconds: float = 10.0

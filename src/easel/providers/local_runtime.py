@@ -48,6 +48,13 @@ class RuntimeConfig:
         return self.slot_context * self.n_parallel
 
 
+
+def default_threads() -> int:
+    """All cores but one, so the event loop serving the stream keeps a core (llama.cpp's
+    threads spin; oversubscribing a small machine makes them crawl)."""
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
 def runtime_config(
     path: Path,
     *,
@@ -63,7 +70,7 @@ def runtime_config(
         path=path,
         slot_context=slot,
         n_parallel=n_parallel,
-        n_threads=threads if threads > 0 else (os.cpu_count() or 1),
+        n_threads=threads if threads > 0 else default_threads(),
         chat_template=chat_template,
     )
 
