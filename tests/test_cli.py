@@ -80,3 +80,9 @@ def test_chat_errors_are_one_clear_line_and_create_nothing(easel_home: Path) -> 
 @pytest.mark.parametrize("args", [["--help"], ["chat", "--help"]])
 def test_help_works(args: list[str], easel_home: Path) -> None:
     assert easel(*args, home=easel_home).returncode == 0
+
+
+def test_serve_refuses_a_public_address_without_keys(easel_home: Path) -> None:
+    result = easel("serve", "--host", "0.0.0.0", "--port", "8999", home=easel_home)
+    assert result.returncode == 2
+    assert "EASEL_API_KEYS" in result.stderr

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from tests.api.conftest import Studio
+from pathlib import Path
+
+import openai
+import pytest
+
+from easel.api.app import create_app
+from tests.api.conftest import Fakes, Studio, studio_settings
+from tests.fakes.server import serve
 
 
 def test_filters_and_availability(studio: Studio) -> None:
@@ -41,3 +48,14 @@ def test_reasoning_effort_on_a_model_without_reasoning_is_ignored_with_a_warning
     assert response.status_code == 200
     assert "reasoning_effort ignored" in response.headers["warning"]
     assert "reasoning_effort" not in studio.fakes.openai_app.state.requests[-1]
+
+
+def test_configured_api_keys_are_required(tmp_path: Path, database_url: str, fakes: Fakes) -> None:
+    settings = studio_settings(tmp_path, database_url, fakes, api_keys=["sk-easel-test"])
+    with serve(create_app(settings), lifespan="on") as url:
+        good = openai.OpenAI(base_url=f"{url}/v1", api_key="sk-easel-test", max_retries=0)
+        bad = openai.OpenAI(base_url=f"{url}/v1", api_key="sk-wrong", max_retries=0)
+        assert good.models.retrieve("grok-4").id == "xai:grok-4"
+        with pytest.raises(openai.AuthenticationError) as caught:
+            bad.models.list()
+        assert caught.value.body["type"] == "authentication_error"
