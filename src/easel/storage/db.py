@@ -35,9 +35,10 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # synchronous=NORMAL is the safe, fast pairing with WAL.
     cursor = dbapi_connection.cursor()
     try:
+        # busy_timeout first: switching to WAL needs a lock another process may hold.
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()

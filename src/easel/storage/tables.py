@@ -1,5 +1,5 @@
 """The database schema: SQLAlchemy 2 declarative tables for accounts, keys, conversations,
-messages and usage records, plus the id and UTC-time helpers every row uses.
+messages, usage records and jobs, plus the id and UTC-time helpers every row uses.
 
 Every stored thing has an owner (an `accounts.id`). Types are portable: the same
 tables run on SQLite and PostgreSQL. The schema is created by the Alembic
@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     DateTime,
     Dialect,
@@ -164,3 +165,45 @@ class UsageRecord(Base):
     latency_ms: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+JOB_STATUSES = ("queued", "running", "succeeded", "failed", "canceled")
+
+
+class Job(Base):
+    """A persisted unit of generation work; the queue, the worker leases and the results live here.
+
+    A worker owns a running job through `worker_id` and keeps `heartbeat_at` fresh; a
+    running job with a stale heartbeat belongs to a process that died. `attempts`
+    counts claims, `max_attempts` bounds re-runs after such interruptions.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_status_created_at", "status", "created_at"),
+        Index("ix_jobs_owner_id_created_at", "owner_id", "created_at"),
+        UniqueConstraint("owner_id", "idempotency_key"),
+        CheckConstraint("status IN ('queued', 'running', 'succeeded', 'failed', 'canceled')", name="status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    task: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(255))
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    progress_message: Mapped[str | None] = mapped_column(Text)
+    outputs: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    cost: Mapped[float | None] = mapped_column(Float)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=2)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    worker_id: Mapped[str | None] = mapped_column(String(255))
+    heartbeat_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
