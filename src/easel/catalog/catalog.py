@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 GENERATED_FILE = "models.json"
 CURATED_FILE = "curated.json"
+MEDIA_DIR = "media"
 SUGGESTION_LIMIT = 5
 
 
@@ -33,7 +34,7 @@ SUGGESTION_LIMIT = 5
 
 def read_data_file(name: str) -> dict[str, Any]:
     """One JSON file from easel/catalog/data, as shipped in the package."""
-    text = resources.files("easel.catalog").joinpath("data", name).read_text(encoding="utf-8")
+    text = resources.files("easel.catalog").joinpath("data", *name.split("/")).read_text(encoding="utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
 
@@ -74,6 +75,11 @@ def _data_records() -> tuple[dict[str, Any], ...]:
     """The merged records of both data files, parsed once per process and never mutated."""
     generated = read_data_file(GENERATED_FILE)["models"]
     curated = read_data_file(CURATED_FILE)["models"]
+    # Image, upscale and video models: hand-written, one file per provider under data/media/.
+    media_dir = resources.files("easel.catalog").joinpath("data", MEDIA_DIR)
+    for item in sorted(media_dir.iterdir(), key=lambda p: p.name) if media_dir.is_dir() else ():
+        if item.name.endswith(".json"):
+            curated = [*curated, *read_data_file(f"{MEDIA_DIR}/{item.name}")["models"]]
     return tuple(merge_curated(generated, curated))
 
 

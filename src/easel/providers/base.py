@@ -8,19 +8,27 @@ would be. Nothing else in easel branches on a provider's name.
 from __future__ import annotations
 
 import logging
-from abc import ABC, abstractmethod
+from abc import ABC
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
 from easel.catalog.entry import ModelEntry
 from easel.config import Settings
-from easel.errors import MissingCredentials
+from easel.errors import InvalidRequest, MissingCredentials
 from easel.tasks.chat import ChatEvent, ChatRequest
+from easel.tasks.image import ImageRequest, ImageResult, UpscaleRequest
+from easel.tasks.progress import Progress
 
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "easel.providers"
+
+
+class UnsupportedTask(InvalidRequest):
+    """A provider was asked for a task it does not serve (the catalog and the provider disagree)."""
+
+    default_code = "wrong_task"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +81,18 @@ class Provider(ABC):
 
     # -- work ----------------------------------------------------------------
 
-    @abstractmethod
     def stream_chat(self, entry: ModelEntry, request: ChatRequest) -> AsyncIterator[ChatEvent]:
         """Stream one chat answer as ChatEvents. Closing the iterator stops the upstream work."""
+        raise UnsupportedTask(f"Provider '{self.name}' does not serve chat models.", param="model")
+
+    async def generate_images(self, entry: ModelEntry, request: ImageRequest, progress: Progress) -> ImageResult:
+        """Make `request.n` images. Report progress; stop (and cancel upstream) when canceled."""
+        raise UnsupportedTask(f"Provider '{self.name}' does not serve image models.", param="model")
+
+    async def upscale(self, entry: ModelEntry, image: bytes, request: UpscaleRequest,
+                      progress: Progress) -> ImageResult:
+        """Upscale one image (its bytes) by `request.scale`."""
+        raise UnsupportedTask(f"Provider '{self.name}' does not serve upscale models.", param="model")
 
     async def aclose(self) -> None:
         """Release clients, models and threads."""
