@@ -106,6 +106,8 @@ class ProviderRegistry:
 
     def __init__(self, providers: Iterable[Provider] = ()) -> None:
         self._providers: dict[str, Provider] = {}
+        #: entry point name -> why it could not be loaded
+        self.failed: dict[str, str] = {}
         for provider in providers:
             self.add(provider)
 
@@ -113,7 +115,14 @@ class ProviderRegistry:
     def from_entry_points(cls, settings: Settings) -> ProviderRegistry:
         registry = cls()
         for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-            factory: ProviderFactory = ep.load()
+            try:
+                factory: ProviderFactory = ep.load()
+            except ImportError:
+                # A plugin that cannot be imported (a missing optional dependency) must not take the
+                # studio down; its models simply do not appear. The log says why.
+                log.exception("provider plugin %r could not be loaded; its models are unavailable", ep.name)
+                registry.failed[ep.name] = f"{ep.value} could not be imported"
+                continue
             for provider in factory(settings):
                 registry.add(provider)
         return registry
