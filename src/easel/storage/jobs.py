@@ -95,7 +95,7 @@ def _as_json(value: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _statuses(status: JobStatus | Sequence[JobStatus] | None) -> list[str]:
-    wanted = [status] if isinstance(status, str) else list(status or [])
+    wanted: list[str] = [status] if isinstance(status, str) else list(status or [])
     for name in wanted:
         if name not in get_args(JobStatus):
             choices = ", ".join(get_args(JobStatus))
@@ -173,7 +173,7 @@ class JobStore:
             raise _not_found(job_id)
         return JobRecord.model_validate(row)
 
-    async def list(
+    async def list_jobs(
         self,
         *,
         owner_id: str,
@@ -309,14 +309,10 @@ class JobStore:
             .where(_held(job_id, worker_id), Job.cancel_requested.is_(True))
             .values(status="canceled", finished_at=now, heartbeat_at=None)
         )
+        # A running job has attempts >= 1 (claiming counted it); this attempt was not its fault.
         requeued = (
-            update(Job)
-            .where(_held(job_id, worker_id))
-            .values(**_requeue_values(message), attempts=func.max(Job.attempts - 1, 0))
+            update(Job).where(_held(job_id, worker_id)).values(**_requeue_values(message), attempts=Job.attempts - 1)
         )
-        if self.database.dialect != "sqlite":
-            # PostgreSQL's two-argument maximum is GREATEST; SQLite spells it max().
-            requeued = requeued.values(attempts=func.greatest(Job.attempts - 1, 0))
         return await self._write(canceled) or await self._write(requeued)
 
     async def running_workers(self) -> list[str]:
@@ -326,12 +322,17 @@ class JobStore:
             return [w for w in (await session.scalars(stmt)).all() if w is not None]
 
     async def recover_interrupted(
-        self, *, stale_after: timedelta | float, dead_workers: Collection[str] = (), now: datetime | None = None
+        self,
+        *,
+        stale_after: timedelta | float,
+        dead_workers: Collection[str] = (),
+        held: Collection[str] = (),
+        now: datetime | None = None,
     ) -> Recovered:
         """End or re-queue running jobs whose worker is gone: its heartbeat is older than
-        `stale_after` (seconds), or it is one of `dead_workers`. A job the owner asked to
-        cancel is canceled; one with attempts left goes back to the queue; the rest fail
-        with `INTERRUPTED_REASON`."""
+        `stale_after` (seconds), or it is one of `dead_workers`. Jobs in `held` (the caller
+        is running them) are left alone. A job the owner asked to cancel is canceled; one
+        with attempts left goes back to the queue; the rest fail with `INTERRUPTED_REASON`."""
         if not isinstance(stale_after, timedelta):
             stale_after = timedelta(seconds=stale_after)
         now = now or utcnow()
@@ -339,11 +340,15 @@ class JobStore:
         if dead_workers:
             lost.append(Job.worker_id.in_(list(dead_workers)))
         gone = and_(Job.status == "running", or_(*lost))
+        if held:
+            gone = and_(gone, Job.id.not_in(list(held)))
         ended_values = {"finished_at": now, "heartbeat_at": None}
         canceled = update(Job).where(gone, Job.cancel_requested.is_(True)).values(status="canceled", **ended_values)
         requeued = update(Job).where(gone, Job.attempts < Job.max_attempts).values(**_requeue_values(REQUEUED_MESSAGE))
-        failed = update(Job).where(gone).values(
-            status="failed", error=INTERRUPTED_REASON, error_code=INTERRUPTED_CODE, **ended_values
+        failed = (
+            update(Job)
+            .where(gone)
+            .values(status="failed", error=INTERRUPTED_REASON, error_code=INTERRUPTED_CODE, **ended_values)
         )
         async with self.database.session() as session, session.begin():
             ended = list((await session.execute(canceled.returning(Job))).scalars().all())

@@ -51,9 +51,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_jobs"),
         sa.ForeignKeyConstraint(["owner_id"], ["accounts.id"], name="fk_jobs_owner_id_accounts", ondelete="CASCADE"),
         sa.UniqueConstraint("owner_id", "idempotency_key", name="uq_jobs_owner_id_idempotency_key"),
-        sa.CheckConstraint(
-            "status IN ('queued', 'running', 'succeeded', 'failed', 'canceled')", name="ck_jobs_status"
-        ),
+        sa.CheckConstraint("status IN ('queued', 'running', 'succeeded', 'failed', 'canceled')", name="ck_jobs_status"),
     )
     op.create_index("ix_jobs_status_created_at", "jobs", ["status", "created_at"])
     op.create_index("ix_jobs_owner_id_created_at", "jobs", ["owner_id", "created_at"])
