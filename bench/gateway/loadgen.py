@@ -49,6 +49,7 @@ class Samples:
     latencies: list[float] = field(default_factory=list)
     first_chunks: list[float] = field(default_factory=list)
     errors: int = 0
+    total: int = 0  # answers completed, warm-up and drain included
     first_error: str | None = None
     measure_from: float = 0.0
     measure_to: float = 0.0
@@ -130,6 +131,7 @@ class Client(asyncio.Protocol):
 
     def _finish(self, now: float) -> None:
         samples = self.samples
+        samples.total += 1
         ok = self.status == 200 and b'"usage"' in self.body and (not self.stream or b"data: [DONE]" in self.body)
         if samples.measure_from <= self.started and now <= samples.measure_to:
             if ok:
@@ -182,7 +184,7 @@ async def run(port: int, *, concurrency: int, duration: float, warmup: float, st
     cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
     result: dict[str, Any] = {
         "concurrency": concurrency, "stream": stream, "duration_s": duration, "warmup_s": warmup,
-        "requests": len(samples.latencies), "errors": samples.errors, "first_error": samples.first_error,
+        "requests": len(samples.latencies), "completed_total": samples.total, "errors": samples.errors, "first_error": samples.first_error,
         "rps": len(samples.latencies) / duration, "latency": summary(samples.latencies),
         "client_cpu_share": cpu / (time.perf_counter() - start),
     }

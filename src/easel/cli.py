@@ -11,6 +11,7 @@ import ipaddress
 import json
 import sys
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -147,6 +148,84 @@ def conversations(
     from easel.cli_chat import list_conversations
 
     _run(list_conversations(load_settings(), out, limit=limit, search=search))
+
+
+@app.command()
+def image(
+    prompt: Annotated[str, typer.Argument(help="What to draw (or use the prompt-builder flags).")] = "",
+    model: Annotated[str | None, typer.Option("-m", "--model", help="Image model id or alias.")] = None,
+    aspect: Annotated[str | None, typer.Option("--aspect", help="1:1, 16:9, 9:16, 4:3, 3:4, 3:2, 2:3, 21:9")] = None,
+    count: Annotated[int, typer.Option("-n", help="How many images.")] = 1,
+    seed: Annotated[int | None, typer.Option(help="Seed, for reproducible images.")] = None,
+    steps: Annotated[int | None, typer.Option(help="Sampling steps (diffusion models).")] = None,
+    negative: Annotated[str | None, typer.Option("--negative", help="What to keep out of the picture.")] = None,
+    subject: Annotated[str | None, typer.Option(help="Prompt builder: the subject.")] = None,
+    setting: Annotated[str | None, typer.Option(help="Prompt builder: the setting.")] = None,
+    lighting: Annotated[str | None, typer.Option(help="Prompt builder: the lighting.")] = None,
+    camera: Annotated[str | None, typer.Option(help="Prompt builder: the camera angle.")] = None,
+    mood: Annotated[str | None, typer.Option(help="Prompt builder: the mood.")] = None,
+    style: Annotated[str | None, typer.Option(help="Prompt builder: the style.")] = None,
+    outdir: Annotated[Path, typer.Option("-o", "--outdir", help="Folder for the images.")] = Path("."),
+) -> None:
+    """Generate images; shows a progress bar and prints the saved paths."""
+    from easel.cli_images import run_image
+
+    parts = {"subject": subject, "setting": setting, "lighting": lighting, "camera_angle": camera, "mood": mood,
+             "style": style}
+    fields: dict[str, Any] = {"prompt": prompt, "model": model, "aspect_ratio": aspect, "n": count, "seed": seed,
+                              "steps": steps, "negative_prompt": negative}
+    if any(parts.values()):
+        fields["prompt_parts"] = {k: v for k, v in parts.items() if v}
+    _run_checked(run_image(load_settings(), out, err, request_fields={k: v for k, v in fields.items()
+                                                                      if v is not None}, outdir=outdir))
+
+
+@app.command()
+def upscale(
+    source: Annotated[Path, typer.Argument(help="The image to upscale.")],
+    scale: Annotated[int, typer.Option("-x", "--scale", help="2 or 4.")] = 4,
+    model: Annotated[str | None, typer.Option("-m", "--model", help="Upscale model id.")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Where to write the result.")] = None,
+) -> None:
+    """Upscale an image by 2 or 4 (Real-ESRGAN locally by default)."""
+    from easel.cli_images import run_upscale
+
+    _run_checked(run_upscale(load_settings(), out, err, source=source, scale=scale, model=model, output=output))
+
+
+@app.command()
+def jobs(
+    limit: Annotated[int, typer.Option(help="How many to list.")] = 20,
+    status: Annotated[str | None, typer.Option(help="queued, running, succeeded, failed or canceled")] = None,
+) -> None:
+    """List recent jobs."""
+    from easel.cli_images import list_jobs
+
+    _run(list_jobs(load_settings(), out, limit=limit, status=status))
+
+
+@app.command()
+def pull(
+    repo_id: Annotated[str, typer.Argument(help="A Hugging Face Hub repo id, e.g. stabilityai/sd-turbo.")],
+    name: Annotated[str | None, typer.Option(help="Local name (default: the repo's name).")] = None,
+) -> None:
+    """Download a diffusers pipeline from the Hugging Face Hub into EASEL_HOME/models/diffusers."""
+    from easel.cli_pull import run_pull_cli
+
+    run_pull_cli(repo_id, load_settings(), err, name=name)
+
+
+def _run_checked(coro: Coroutine[Any, Any, T]) -> T:
+    """Like _run, but bad input (a pydantic error from the request vocabulary) is one clear line too."""
+    from pydantic import ValidationError
+
+    try:
+        return _run(coro)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "request"
+        err.print(f"[red]error:[/red] {escape(where)}: {escape(first.get('msg', 'invalid'))}")
+        raise typer.Exit(2) from exc
 
 
 def main() -> None:

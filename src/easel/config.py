@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     api_keys: list[str] = Field(default_factory=list)
 
     default_chat_model: str = "local:smollm2-135m"
+    default_image_model: str = "local:illustrator"
+    default_upscale_model: str = "local:realesrgan-x4"
+    job_workers: int = 4
     local_idle_unload_seconds: float = 600.0  # <= 0: never unload
     local_threads: int = 0  # 0: all cores but one
     local_parallel: int = 2

@@ -15,13 +15,17 @@ from easel.config import Settings
 from easel.providers.base import ProviderRegistry
 from easel.services.chat import ChatService
 from easel.services.conversations import ConversationService
+from easel.jobs import HandlerRegistry, JobService
+from easel.services.images import ImageService
+from easel.storage.assets import AssetStore
 from easel.storage.db import Database
 from easel.storage.migrate import upgrade_async
 from easel.storage.usage import UsageRecorder
 
 
 @asynccontextmanager
-async def open_studio(settings: Settings) -> AsyncIterator[Services]:
+async def open_studio(settings: Settings, *, run_workers: bool = True) -> AsyncIterator[Services]:
+    """Everything, started; `run_workers=False` for a process that only reads (no job workers)."""
     settings.home.mkdir(parents=True, exist_ok=True)
     url = settings.resolved_database_url
     await upgrade_async(url)
@@ -33,10 +37,19 @@ async def open_studio(settings: Settings) -> AsyncIterator[Services]:
     await usage.start()
     chat = ChatService(catalog=catalog, providers=providers, usage=usage)
     conversations = ConversationService(database=database, chat=chat, settings=settings)
+    assets = AssetStore(database, settings.home / "assets")
+    images = ImageService(settings=settings, catalog=catalog, providers=providers, assets=assets)
+    handlers = HandlerRegistry()
+    images.register_handlers(handlers)
+    jobs = JobService.create(database, handlers, run_workers=run_workers, workers=settings.job_workers,
+                             limit_for=images.concurrency_for)
+    images.jobs = jobs
+    await jobs.start()
     try:
         yield Services(settings=settings, database=database, catalog=catalog, providers=providers,
-                       chat=chat, conversations=conversations)
+                       chat=chat, conversations=conversations, jobs=jobs, images=images, assets=assets)
     finally:
+        await jobs.stop(grace=5.0)
         await usage.aclose()
         await providers.aclose()
         await database.dispose()

@@ -20,8 +20,8 @@ import pytest
 
 from easel.api.app import create_app
 from easel.config import EndpointConfig, Settings
-from tests.fakes import anthropic_fake, gemini_fake, openai_fake
-from tests.fakes.server import serve
+from tests.fakes import anthropic_fake, gemini_fake, imagen_fake, openai_fake, openai_images_fake
+from tests.fakes.server import by_path, serve
 
 # Upstream names the OpenAI-compatible fake answers as plain echo models.
 ECHO_MODELS = ("grok-4", "gpt-5", "o4-mini", "deepseek-chat", "grok-4.20-0309-reasoning")
@@ -41,6 +41,8 @@ class Fakes:
     openai_app: Any
     anthropic_app: Any
     gemini_app: Any
+    images_app: Any
+    imagen_app: Any
 
 
 @dataclass
@@ -56,10 +58,14 @@ class Studio:
 @pytest.fixture(scope="session")
 def fakes() -> Iterator[Fakes]:
     oa = openai_fake.create_app(models=ECHO_MODELS)
+    images = openai_images_fake.create_app(api_key=openai_fake.FAKE_KEY)
     an = anthropic_fake.create_app()
     gm = gemini_fake.create_app()
-    with serve(oa) as oa_url, serve(an) as an_url, serve(gm) as gm_url:
-        yield Fakes(oa_url, an_url, gm_url, oa, an, gm)
+    imagen = imagen_fake.create_app()
+    openai_like = by_path(oa, images=("/v1/images", images))
+    google = by_path(gm, imagen=("/v1beta/models/imagen", imagen))
+    with serve(openai_like) as oa_url, serve(an) as an_url, serve(google) as gm_url:
+        yield Fakes(oa_url, an_url, gm_url, oa, an, gm, images, imagen)
 
 
 def studio_settings(home: Path, database_url: str, fakes: Fakes, **overrides: Any) -> Settings:

@@ -40,3 +40,23 @@ def serve(app: Any, port: int | None = None, *, lifespan: str = "off", start_tim
     finally:
         server.should_exit = True
         thread.join(timeout=5)
+
+
+def by_path(default: Any, **prefixed: Any) -> Any:
+    """One ASGI app that sends each request to the app whose path prefix matches, else `default`.
+
+    Lets one fake server speak two of a provider's APIs (chat and images on one base URL),
+    each fake keeping its own state. Prefixes are given as keyword values: `by_path(chat,
+    images=("/v1/images", images_app))`.
+    """
+    routes = sorted(prefixed.values(), key=lambda pair: -len(pair[0]))
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        for prefix, target in routes:
+            if path.startswith(prefix):
+                await target(scope, receive, send)
+                return
+        await default(scope, receive, send)
+
+    return app

@@ -14,13 +14,18 @@ provider declares them instead of branching on who it is:
 - Mistral refuses unknown fields (422), so no `stream_options`, and calls the seed `random_seed`;
 - DeepSeek requires earlier `reasoning_content` to be sent back on tool-call turns,
   while OpenAI and others refuse or ignore it.
+
+`SSEDecoder` turns the streamed body's bytes into SSE events synchronously, a network
+read at a time (the providers' hot path).
 """
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from easel.adapters.sse import SSEvent
 from easel.tasks.chat import (
     ChatEvent,
     ChatMessage,
@@ -54,6 +59,10 @@ _ERROR_TYPE_STATUS: dict[str, int] = {
     "overloaded_error": 503,
     "timeout_error": 504,
 }
+
+
+#: the line breaks of str.splitlines, which is how httpx's aiter_lines splits a stream
+_LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,3 +263,59 @@ def error_in_chunk(chunk: dict[str, Any]) -> StreamError | None:
         status = _ERROR_TYPE_STATUS.get(str(err.get("type") or err.get("code") or ""))
     message = err.get("message") or err.get("type") or "the provider reported an error mid-stream"
     return StreamError(status, str(message))
+
+
+class SSEDecoder:
+    """Bytes in, server-sent events out, synchronously, one network read at a time.
+
+    The same rules as `adapters.sse.iter_sse` over httpx's `aiter_lines` (text decoded with
+    invalid bytes replaced, lines split as str.splitlines splits them, `data:` lines joined
+    with newlines, `event:` kept, comments skipped, a blank line ends an event), without
+    two async generator hops per line: on this hot path those cost more than the parsing.
+    """
+
+    def __init__(self, charset: str = "utf-8") -> None:
+        self._text = codecs.getincrementaldecoder(charset)(errors="replace")
+        self._pending = ""  # a line whose break has not arrived yet
+        self._event: str | None = None
+        self._data: list[str] = []
+
+    def feed(self, chunk: bytes) -> list[SSEvent]:
+        text = self._pending + self._text.decode(chunk)
+        if not text:
+            return []
+        lines = text.splitlines(keepends=True)
+        # keep an unfinished last line for the next read, and a lone "\r" that a "\n" may follow
+        last = lines[-1]
+        self._pending = lines.pop() if last[-1] not in _LINE_BREAKS or last[-1] == "\r" else ""
+        out: list[SSEvent] = []
+        for line in lines:
+            self._line(line[:-2] if line.endswith("\r\n") else line[:-1], out)
+        return out
+
+    def close(self) -> list[SSEvent]:
+        """The events still held when the body ends (one without its closing blank line included)."""
+        rest, self._pending = self._pending + self._text.decode(b"", final=True), ""
+        out: list[SSEvent] = []
+        if rest:
+            self._line(rest[:-1] if rest[-1] in _LINE_BREAKS else rest, out)
+        if self._data:
+            out.append(SSEvent(self._event, "\n".join(self._data)))
+            self._event, self._data = None, []
+        return out
+
+    def _line(self, line: str, out: list[SSEvent]) -> None:
+        if not line:
+            if self._data:
+                out.append(SSEvent(self._event, "\n".join(self._data)))
+            self._event, self._data = None, []
+            return
+        if line[0] == ":":
+            return
+        name, _, value = line.partition(":")
+        if value[:1] == " ":
+            value = value[1:]
+        if name == "data":
+            self._data.append(value)
+        elif name == "event":
+            self._event = value

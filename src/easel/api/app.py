@@ -9,7 +9,14 @@ from fastapi import FastAPI
 from starlette.responses import Response
 
 from easel import __version__
-from easel.api import routes_chat_completions, routes_conversations, routes_models
+from easel.api import (
+    routes_assets,
+    routes_chat_completions,
+    routes_conversations,
+    routes_images,
+    routes_jobs,
+    routes_models,
+)
 from easel.api.errors import install_error_handlers, json_response
 from easel.config import Settings
 from easel.studio import open_studio
@@ -28,6 +35,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_chat_completions.router)
     app.include_router(routes_models.router)
     app.include_router(routes_conversations.router)
+    app.include_router(routes_images.router)
+    app.include_router(routes_jobs.router)
+    app.include_router(routes_assets.router)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> Response:

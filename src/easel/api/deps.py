@@ -18,7 +18,10 @@ from easel.config import Settings
 from easel.errors import AuthenticationFailed
 from easel.providers.base import ProviderRegistry
 from easel.services.chat import ChatService
+from easel.jobs import JobService
 from easel.services.conversations import ConversationService
+from easel.services.images import ImageService
+from easel.storage.assets import AssetStore
 from easel.storage.db import Database
 
 LOCAL_ACCOUNT = "acct_local"
@@ -32,6 +35,9 @@ class Services:
     providers: ProviderRegistry
     chat: ChatService
     conversations: ConversationService
+    jobs: JobService
+    images: ImageService
+    assets: AssetStore
 
 
 def services_of(request: Request) -> Services:

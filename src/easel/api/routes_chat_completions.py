@@ -1,15 +1,21 @@
 """POST /v1/chat/completions: OpenAI's chat API over every chat model in the catalog.
 
 The body is parsed with orjson and validated with one pydantic call (no FastAPI body
-injection on this hot path). A stream is chosen by `"stream": true` in the body, never by
+injection on this hot path), and the route is a `RequestRoute`: FastAPI calls the
+endpoint with the Request alone, skipping its per-request parameter solving, which has
+nothing to solve here. A stream is chosen by `"stream": true` in the body, never by
 the Accept header. The first event is pulled before answering, so an upstream failure is
 an HTTP status, not an error hidden inside a 200 stream.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
+from typing import Any
+
 import orjson
 from fastapi import APIRouter, Request
+from fastapi.routing import APIRoute
 from starlette.responses import Response, StreamingResponse
 
 from easel.api.deps import account_id, services_of
@@ -19,7 +25,19 @@ from easel.api.openai_stream import ChunkWriter, chunks, completion_body
 from easel.errors import InvalidRequest
 from easel.tasks.chat import ChatRequest, ChatResult
 
-router = APIRouter(tags=["openai"])
+
+class RequestRoute(APIRoute):
+    """A route whose endpoint takes only the Request and returns a Response (FastAPI's own hook).
+
+    It keeps the route's OpenAPI entry, and the app's exception handlers still answer
+    what the endpoint raises.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        return self.endpoint  # type: ignore[return-value]
+
+
+router = APIRouter(tags=["openai"], route_class=RequestRoute)
 
 
 def parse_body(raw: bytes) -> ChatCompletionRequest:
@@ -33,7 +51,8 @@ def parse_body(raw: bytes) -> ChatCompletionRequest:
 
 
 def to_chat_request(wire: ChatCompletionRequest) -> ChatRequest:
-    return ChatRequest(
+    # model_construct: every field was validated by ChatCompletionRequest, under the same bounds
+    return ChatRequest.model_construct(
         model=wire.model,
         messages=wire.messages,
         max_tokens=wire.effective_max_tokens(),

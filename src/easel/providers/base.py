@@ -48,6 +48,8 @@ class Provider(ABC):
     display_name: str = ""
     #: the environment variable that holds the key, if the provider needs one
     credentials_env: str | None = None
+    #: how many jobs of one model may run at once in a process (a local model: one at a time)
+    job_concurrency: int = 4
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

@@ -19,13 +19,14 @@ from easel.catalog.entry import ModelEntry
 from easel.config import Settings
 from easel.errors import UpstreamError
 from easel.providers.base import Provider
+from easel.providers.image_gemini import GeminiImagesMixin
 from easel.tasks.chat import ChatEvent, ChatRequest
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
 FALLBACK_ENV = "GOOGLE_API_KEY"
 
 
-class GeminiProvider(Provider):
+class GeminiProvider(GeminiImagesMixin, Provider):
     """Streams chat answers from `models/{model}:streamGenerateContent?alt=sse`."""
 
     name = "gemini"

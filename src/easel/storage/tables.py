@@ -1,5 +1,5 @@
 """The database schema: SQLAlchemy 2 declarative tables for accounts, keys, conversations,
-messages, usage records and jobs, plus the id and UTC-time helpers every row uses.
+messages, usage records, jobs and assets, plus the id and UTC-time helpers every row uses.
 
 Every stored thing has an owner (an `accounts.id`). Types are portable: the same
 tables run on SQLite and PostgreSQL. The schema is created by the Alembic
@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -207,3 +208,45 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+ASSET_KINDS = ("image", "video", "document")
+ASSET_ORIGINS = ("generated", "upload")
+
+
+class Asset(Base):
+    """A stored output or upload. The bytes live in the asset store's content-addressed folder,
+    named by `sha256` (and the thumbnail by `thumbnail_sha256`); rows sharing identical bytes
+    share one file, removed when the last row naming it goes.
+    """
+
+    __tablename__ = "assets"
+    __table_args__ = (
+        Index("ix_assets_owner_id_created_at", "owner_id", "created_at"),
+        Index("ix_assets_owner_id_kind", "owner_id", "kind"),
+        Index("ix_assets_sha256", "sha256"),
+        Index("ix_assets_thumbnail_sha256", "thumbnail_sha256"),
+        Index("ix_assets_job_id", "job_id"),
+        Index("ix_assets_source_asset_id", "source_asset_id"),
+        CheckConstraint("kind IN ('image', 'video', 'document')", name="kind"),
+        CheckConstraint("origin IN ('generated', 'upload')", name="origin"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    origin: Mapped[str] = mapped_column(String(16))
+    mime_type: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    thumbnail_sha256: Mapped[str | None] = mapped_column(String(64))
+    filename: Mapped[str | None] = mapped_column(String(255))
+    prompt: Mapped[str | None] = mapped_column(Text)
+    model: Mapped[str | None] = mapped_column(String(255))
+    seed: Mapped[int | None] = mapped_column(BigInteger)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
+    source_asset_id: Mapped[str | None] = mapped_column(ForeignKey("assets.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
