@@ -200,7 +200,7 @@ class ReplicateFake:
         p.step += 1
         seed = p.input.get("seed", 1234)
         script: list[tuple[str, str]] = {
-            "ok": [("processing", (f"Using seed: {seed}\n" if "prompt" in p.input else "")
+            "ok": [("processing", (f"Using seed: {seed}\n" if "seed" in MODELS[p.model].fields else "")
                     + "  0%|          | 0/4 [00:00<?, ?it/s]\n"),
                    ("processing", " 50%|█████     | 2/4 [00:01<00:01,  2.00it/s]\n"),
                    ("processing", "100%|██████████| 4/4 [00:02<00:00,  2.00it/s]\n"), ("succeeded", "")],

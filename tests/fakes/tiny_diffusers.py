@@ -9,12 +9,18 @@ a CLIP BPE tokenizer whose vocabulary is the 256 byte-level characters (with and
 the end-of-word mark) plus a few merges. The folder has the layout a Hub repo has
 (model_index.json, one folder per component, safetensors weights), so the provider and
 `easel pull` handle it exactly as they would a real pipeline.
+
+`StopAt` is the Progress protocol for tests that must stop at an exact step, `pixels`
+decodes a PNG for comparing pictures.
 """
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
+
+from easel.jobs import JobStopped
 
 MERGES = [("c", "a"), ("ca", "t</w>"), ("r", "e"), ("re", "d</w>"), ("o", "g</w>"), ("d", "og</w>")]
 
@@ -84,3 +90,36 @@ def build_tiny_pipeline(folder: Path, spec: TinySpec = TinySpec()) -> Path:
     pipe.set_progress_bar_config(disable=True)
     pipe.save_pretrained(folder, safe_serialization=True)
     return folder
+
+
+class StopAt:
+    """The Progress protocol, canceled the moment `message` is reported (so the next step raises)."""
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message
+        self.seen: list[str | None] = []
+        self.canceled = False
+
+    def progress(self, fraction: float, message: str | None = None) -> None:
+        self.raise_if_canceled()
+        self.seen.append(message)
+        if message is not None and message == self.message:
+            self.canceled = True
+
+    def is_canceled(self) -> bool:
+        return self.canceled
+
+    def raise_if_canceled(self) -> None:
+        if self.canceled:
+            raise JobStopped("canceled")
+
+    async def wait_canceled(self, timeout: float | None = None) -> bool:
+        return self.canceled
+
+
+def pixels(data: bytes) -> tuple[tuple[int, int], bytes]:
+    """A PNG's size and RGB bytes."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        return image.size, image.convert("RGB").tobytes()

@@ -4,14 +4,13 @@ The pipeline is built once per session with `save_pretrained` into a models fold
 provider is shared by the plain generation tests (its pipeline stays loaded across tests
 and their event loops); tests that need other settings or folders build their own.
 Progress goes through the jobs system's real JobContext, or, where a test must stop at
-an exact step, through `StopAt`, a plain implementation of the Progress protocol.
+an exact step, through `StopAt` (tests/fakes/tiny_diffusers.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
-import io
 import json
 import shutil
 import time
@@ -22,7 +21,6 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from easel.catalog.catalog import Catalog
 from easel.catalog.entry import ModelEntry
@@ -32,7 +30,7 @@ from easel.jobs import JobContext, JobRecord, JobStopped
 from easel.providers.base import ENTRY_POINT_GROUP
 from easel.providers.local_diffusers import LocalDiffusersProvider, create_providers, models_dir
 from easel.tasks.image import ASPECT_RATIOS, ImageRequest, ImageResult, check_supported
-from tests.fakes.tiny_diffusers import build_tiny_pipeline
+from tests.fakes.tiny_diffusers import StopAt, build_tiny_pipeline, pixels
 
 pytest.importorskip("diffusers")
 
@@ -83,42 +81,12 @@ class Events:
         return [m for _, m in self.seen if m and m.startswith("step ")]
 
 
-class StopAt:
-    """The Progress protocol, canceled the moment `message` is reported (so the next step raises)."""
-
-    def __init__(self, message: str | None = None) -> None:
-        self.message = message
-        self.seen: list[str | None] = []
-        self.canceled = False
-
-    def progress(self, fraction: float, message: str | None = None) -> None:
-        self.raise_if_canceled()
-        self.seen.append(message)
-        if message == self.message:
-            self.canceled = True
-
-    def is_canceled(self) -> bool:
-        return self.canceled
-
-    def raise_if_canceled(self) -> None:
-        if self.canceled:
-            raise JobStopped("canceled")
-
-    async def wait_canceled(self, timeout: float | None = None) -> bool:
-        return self.canceled
-
-
 def ask(entry: ModelEntry, **options: object) -> ImageRequest:
     return ImageRequest(model=entry.id, **{"prompt": "a red cat", "steps": 3, **options})  # type: ignore[arg-type]
 
 
 async def generate(provider: LocalDiffusersProvider, entry: ModelEntry, **options: object) -> ImageResult:
     return await provider.generate_images(entry, ask(entry, **options), Events().ctx)
-
-
-def pixels(data: bytes) -> tuple[tuple[int, int], bytes]:
-    with Image.open(io.BytesIO(data)) as image:
-        return image.size, image.convert("RGB").tobytes()
 
 
 # -- the catalog side ------------------------------------------------------------------

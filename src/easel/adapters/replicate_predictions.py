@@ -159,8 +159,9 @@ def _size_fields(request: ImageRequest, spec: ImageInputSpec, model: str) -> dic
                 raise _unsupported(model, f"does not make {width}x{height}; sizes: {', '.join(custom.allowed)}.",
                                    "width")
         else:
-            width = max(custom.multiple, round(width / custom.multiple) * custom.multiple)
-            height = max(custom.multiple, round(height / custom.multiple) * custom.multiple)
+            # Replicate would round to the multiple itself; doing it here keeps the settings true.
+            width = max(custom.multiple, int(width / custom.multiple + 0.5) * custom.multiple)
+            height = max(custom.multiple, int(height / custom.multiple + 0.5) * custom.multiple)
             if not all(custom.min_side <= side <= custom.max_side for side in (width, height)):
                 raise _unsupported(model, f"takes sides from {custom.min_side} to {custom.max_side} pixels.",
                                    "width")

@@ -55,7 +55,9 @@ class Thing:
     canopy: bool = False
     edge: bool = False
     glow: tuple[float, float] | None = None
+    span: tuple[float, float] | None = None
     skin: bool = False
+    knockout: bool = False
     curated: bool = True
 
     @property
@@ -74,15 +76,15 @@ def _parse_flags(text: str) -> dict[str, object]:
         name, _, value = raw.partition("=")
         if name == "fixed":
             flags["flippable"] = False
-        elif name in ("canopy", "edge", "skin"):
+        elif name in ("canopy", "edge", "skin", "knockout"):
             flags[name] = True
         elif name in ("implies", "time"):
             flags[name] = value
         elif name == "surface":
             flags["surface"] = float(value)
-        elif name == "glow":
-            x, y = value.split(":")
-            flags["glow"] = (float(x), float(y))
+        elif name in ("glow", "span"):
+            a, b = value.split(":")
+            flags[name] = (float(a), float(b))
         else:
             raise ValueError(f"unknown flag {name!r} in the things table")
     return flags

@@ -6,8 +6,10 @@ One line per subject: `key | art | size | place | flags | synonyms`.
 - place: ground, sky, air, water, underwater, land (a landform), floor (furniture, implies
   a room), table (a small object that sits on surfaces);
 - flags: `fixed` (never mirrored), `implies=SETTING`, `time=TIME`, `surface=F` (where things
-  set "on" it rest, as a fraction of its height from the top), `canopy` (things "under" it
-  stand by its trunk), `edge` (hugs a side of the picture), `glow=X:Y` (a light at that spot);
+  set "on" it rest, as a fraction of its height from the top), `span=A:B` (the part of its
+  width they may use), `canopy` (things "under" it stand by its trunk), `edge` (hugs a side
+  of the picture), `glow=X:Y` (a light at that spot), `knockout` (the artwork's own water is
+  cut out so the scene's sea shows), `skin` (a person: a skin tone is chosen by the seed);
 - synonyms: other words for it (`_` joins a phrase's words); the lexicon derives plurals.
 
 Nouns missing here are looked up by their Unicode emoji names as a fallback (see lexicon).
@@ -65,10 +67,10 @@ satellite   | 1F6F0 | 2.5 | air    | implies=space |
 balloon     | 1F388 | 1.6 | air    |              |
 kite        | 1FA81 | 1.6 | air    |              |
 parachute   | 1FA82 | 2.6 | air    |              |
-sailboat    | 26F5  | 4.0 | water  | implies=ocean | sailing_boat boat sailing_ship yacht
-ship        | 1F6A2 | 4.5 | water  | implies=ocean | ocean_liner liner cruise_ship steamship ferry
+sailboat    | 26F5  | 4.0 | water  | knockout,implies=ocean | sailing_boat boat sailing_ship yacht
+ship        | 1F6A2 | 4.5 | water  | knockout,implies=ocean | ocean_liner liner cruise_ship steamship ferry
 canoe       | 1F6F6 | 1.6 | water  | implies=lake | kayak rowboat rowing_boat
-speedboat   | 1F6A4 | 2.0 | water  | implies=ocean | motorboat
+speedboat   | 1F6A4 | 2.0 | water  | knockout,implies=ocean | motorboat
 anchor      | 2693  | 1.4 | ground | fixed        |
 tree        | 1F333 | 7.0 | ground | canopy,fixed | oak maple elm deciduous_tree
 pine        | 1F332 | 7.0 | ground | canopy,fixed | pine_tree fir spruce evergreen conifer
@@ -252,9 +254,9 @@ milk        | 1F95B | 0.6 | table  | fixed        | glass_of_milk
 bottle      | 1F37E | 0.9 | table  | fixed        | champagne
 fruit bowl  | 1F963 | 0.6 | table  | fixed        | bowl cereal
 table       | prop:table | 2.2 | floor | fixed,surface=0.0 | desk dining_table coffee_table counter kitchen_table
-sofa        | 1F6CB | 2.6 | floor  | fixed,surface=0.5 | couch settee
+sofa        | 1F6CB | 2.6 | floor  | fixed,surface=0.5,span=0.06:0.66 | couch settee
 chair       | 1FA91 | 2.3 | floor  |              | armchair stool seat
-bed         | 1F6CF | 2.2 | floor  | fixed,surface=0.35 |
+bed         | 1F6CF | 2.2 | floor  | fixed,surface=0.35,span=0.1:0.9 |
 bathtub     | 1F6C1 | 2.0 | floor  | fixed        | bath_tub
 window      | 1FA9F | 2.4 | floor  | fixed        |
 door        | 1F6AA | 3.4 | floor  | fixed        | doorway

@@ -119,11 +119,12 @@ class ProviderRegistry:
         for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             try:
                 factory: ProviderFactory = ep.load()
-            except ImportError:
+            except ImportError as exc:
                 # A plugin that cannot be imported (a missing optional dependency) must not take the
                 # studio down; its models simply do not appear. The log says why.
-                log.exception("provider plugin %r could not be loaded; its models are unavailable", ep.name)
-                registry.failed[ep.name] = f"{ep.value} could not be imported"
+                log.error("provider plugin %r could not be loaded (%s); its models are unavailable", ep.name, exc)
+                log.debug("import failure of %r", ep.name, exc_info=True)
+                registry.failed[ep.name] = f"{ep.value} could not be imported: {exc}"
                 continue
             for provider in factory(settings):
                 registry.add(provider)

@@ -217,8 +217,9 @@ class LocalRealesrganProvider(Provider):
         loop = asyncio.get_running_loop()
         work = loop.run_in_executor(None, self._run, plan, image, progress, job)
         watch = asyncio.ensure_future(progress.wait_canceled())
+        pending: set[asyncio.Future[Any]] = {work, watch}
         try:
-            await asyncio.wait({work, watch}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
         finally:
             watch.cancel()
             if not work.done():  # canceled, or this task was: stop the child, let the thread finish
