@@ -169,19 +169,21 @@ def _auth(token: str | None) -> dict[str, str]:
 
 
 class _Meter:
-    """Bytes done across the whole pull, reported to the caller's callback."""
+    """Bytes done across the whole pull, reported to the caller's callback about once a MiB."""
 
     def __init__(self, total: int, progress: PullProgress | None) -> None:
         self.done = 0
         self.fetched = 0
         self.total = total
         self.progress = progress
+        self._reported = -CHUNK
 
-    def add(self, count: int, name: str, *, fetched: bool = True) -> None:
+    def add(self, count: int, name: str, *, fetched: bool = True, flush: bool = True) -> None:
         self.done += count
         if fetched:
             self.fetched += count
-        if self.progress is not None:
+        if self.progress is not None and (flush or abs(self.done - self._reported) >= CHUNK):
+            self._reported = self.done
             self.progress(self.done, self.total, name)
 
 
@@ -215,10 +217,13 @@ def _fetch(client: httpx.Client, url: str, target: Path, remote: RemoteFile, tok
                 meter.add(-have, remote.name, fetched=False)
                 have, digest = 0, hashlib.sha256()
             with part.open("ab" if have else "wb") as fh:
-                for block in response.iter_bytes(CHUNK):
+                # blocks as they arrive (a fixed chunk size would hold back the tail a dropped
+                # connection leaves, which the .part file keeps for the next attempt)
+                for block in response.iter_bytes():
                     fh.write(block)
                     digest.update(block)
-                    meter.add(len(block), remote.name)
+                    meter.add(len(block), remote.name, flush=False)
+            meter.add(0, remote.name)
     size = part.stat().st_size
     expected = remote.size if remote.size is not None else None
     if expected is not None and size != expected:
@@ -307,7 +312,8 @@ def copy_folder(source: Path, dest: Path, *, progress: PullProgress | None = Non
         with (source / name).open("rb") as src, part.open("wb") as out:
             while block := src.read(CHUNK):
                 out.write(block)
-                meter.add(len(block), name)
+                meter.add(len(block), name, flush=False)
+        meter.add(0, name)
         shutil.copystat(source / name, part)
         os.replace(part, target)
     _write_source(dest, repo_id=str(source), revision=None, commit=None, endpoint=None)

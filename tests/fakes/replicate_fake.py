@@ -293,6 +293,8 @@ class ReplicateFake:
             deadline = asyncio.get_running_loop().time() + wait
             while not p.terminal and asyncio.get_running_loop().time() < deadline:
                 await asyncio.sleep(self.step_seconds)
+                if await request.is_disconnected():  # the client gave up: so does the hold
+                    break
                 self.advance(p, base)
         return JSONResponse(self.to_json(p, base), status_code=201)
 

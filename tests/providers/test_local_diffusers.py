@@ -50,7 +50,7 @@ def models_home(tmp_path_factory: pytest.TempPathFactory, tiny_pipeline: Path) -
 
 @pytest.fixture(scope="module")
 def provider(models_home: Path) -> Iterator[LocalDiffusersProvider]:
-    shared = LocalDiffusersProvider(Settings(home=models_home))
+    shared = LocalDiffusersProvider(Settings(home=models_home, local_threads=1))
     yield shared
     shared._cache.unload()
 
@@ -95,7 +95,7 @@ async def generate(provider: LocalDiffusersProvider, entry: ModelEntry, **option
 def test_entry_point_creates_the_provider(models_home: Path) -> None:
     (ep,) = [e for e in entry_points(group=ENTRY_POINT_GROUP) if e.name == "local-diffusers"]
     assert ep.load() is create_providers
-    (made,) = create_providers(Settings(home=models_home))
+    (made,) = create_providers(Settings(home=models_home, local_threads=1))
     assert isinstance(made, LocalDiffusersProvider) and made.name == "local-diffusers"
 
 
@@ -104,7 +104,7 @@ def test_pipeline_folders_become_image_models(tmp_path: Path, tiny_pipeline: Pat
     shutil.copytree(tiny_pipeline, root / "tiny")
     (root / "half-pulled" / "unet").mkdir(parents=True)  # no model_index.json yet
     shutil.copytree(tiny_pipeline, root / ".staging")
-    provider = LocalDiffusersProvider(Settings(home=tmp_path))
+    provider = LocalDiffusersProvider(Settings(home=tmp_path, local_threads=1))
 
     (entry,) = provider.extra_models()
     assert (entry.id, entry.provider, entry.upstream_name, entry.task) == (
@@ -128,7 +128,7 @@ def test_pipeline_folders_become_image_models(tmp_path: Path, tiny_pipeline: Pat
 
 
 def test_no_models_folder_means_no_models(tmp_path: Path) -> None:
-    assert LocalDiffusersProvider(Settings(home=tmp_path)).extra_models() == []
+    assert LocalDiffusersProvider(Settings(home=tmp_path, local_threads=1)).extra_models() == []
 
 
 # -- generating -------------------------------------------------------------------------
@@ -267,7 +267,7 @@ async def test_the_event_loop_keeps_running_during_a_run(provider: LocalDiffuser
 
 async def test_idle_pipeline_is_unloaded_and_reloaded(tmp_path: Path, tiny_pipeline: Path) -> None:
     shutil.copytree(tiny_pipeline, models_dir(Settings(home=tmp_path)) / "tiny")
-    own = LocalDiffusersProvider(Settings(home=tmp_path, local_idle_unload_seconds=0.2))
+    own = LocalDiffusersProvider(Settings(home=tmp_path, local_idle_unload_seconds=0.2, local_threads=1))
     (entry,) = own.extra_models()
     first = Events()
     await own.generate_images(entry, ask(entry, seed=1), first.ctx)
@@ -289,7 +289,7 @@ async def test_a_broken_pipeline_is_a_typed_error(tmp_path: Path) -> None:
     folder.mkdir(parents=True)
     (folder / "model_index.json").write_text(json.dumps({"_class_name": "StableDiffusionPipeline",
                                                          "unet": ["diffusers", "UNet2DConditionModel"]}))
-    own = LocalDiffusersProvider(Settings(home=tmp_path))
+    own = LocalDiffusersProvider(Settings(home=tmp_path, local_threads=1))
     (entry,) = own.extra_models()
     with pytest.raises(UpstreamError) as failed:
         await own.generate_images(entry, ask(entry), Events().ctx)
@@ -297,7 +297,7 @@ async def test_a_broken_pipeline_is_a_typed_error(tmp_path: Path) -> None:
 
 
 async def test_a_missing_folder_is_not_installed(tmp_path: Path, tiny: ModelEntry) -> None:
-    own = LocalDiffusersProvider(Settings(home=tmp_path))
+    own = LocalDiffusersProvider(Settings(home=tmp_path, local_threads=1))
     with pytest.raises(InvalidRequest) as refused:
         await own.generate_images(tiny, ask(tiny), Events().ctx)
     assert refused.value.code == "model_not_installed"

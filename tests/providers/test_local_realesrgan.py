@@ -192,8 +192,10 @@ async def test_reports_progress_per_tile_and_keeps_the_event_loop_free(
             last = now
 
     ticker = asyncio.create_task(tick())
+    started = time.perf_counter()
     # 300x140 with the fast model's 128px tiles: 3 x 2 tiles
     result = await upscale(provider, FAST, png(picture(300, 140)), 4, recorder)
+    took = time.perf_counter() - started
     done.set()
     await ticker
 
@@ -204,7 +206,8 @@ async def test_reports_progress_per_tile_and_keeps_the_event_loop_free(
     assert any("6 tiles" in m for m in messages)
     assert any(m.startswith("upscaling: tile ") and m.endswith("/6") for m in messages)
     assert messages[-1] == "encoding PNG"
-    assert max(gaps) < 0.5  # ncnn holds the GIL in its process, not in ours
+    # ncnn holds the GIL for the whole image, but in the worker's process: ours kept ticking
+    assert max(gaps) < max(0.25, took / 3)
 
 
 async def test_keeps_transparency(provider: LocalRealesrganProvider) -> None:
@@ -266,7 +269,7 @@ async def test_a_cancel_mid_upscale_kills_the_worker_and_the_next_job_starts_a_f
     # 1024x1024 with 128px tiles is 64 tiles, about 10 s of work on two cores
     with pytest.raises(JobStopped):
         await upscale(fresh, FAST, png(picture(1024, 1024)), 4, recorder)
-    assert time.perf_counter() - await canceller < 2.0
+    assert time.perf_counter() - await canceller < 3.0
     assert fresh.loaded_networks() == []
 
     result = await upscale(fresh, FAST, png(picture(64, 48)), 4)

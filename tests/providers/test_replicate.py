@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import time
 from collections.abc import Iterator
@@ -27,43 +26,11 @@ from easel.errors import (
 from easel.providers.replicate import ReplicateProvider, create_providers
 from easel.tasks.image import ImageRequest, UpscaleRequest, check_supported
 from tests.fakes.pictures import render
+from tests.fakes.progress import RecordingProgress, Stopped
 from tests.fakes.replicate_fake import FAIL_MESSAGE, create_app
 from tests.fakes.server import serve
 
 TOKEN = "r8_test"
-
-
-class Stopped(BaseException):
-    """What this test's Progress raises once canceled (JobContext raises JobStopped)."""
-
-
-class RecordingProgress:
-    """A Progress that records reports and cancels itself when `cancel_on` matches a message.
-    `notice`: "wait" reports the cancel from wait_canceled; "progress" only raises in progress()."""
-
-    def __init__(self, cancel_on: str | None = None, notice: str = "wait") -> None:
-        self.reports: list[tuple[float, str | None]] = []
-        self.canceled = False
-        self.cancel_on = cancel_on
-        self.notice = notice
-
-    def progress(self, fraction: float, message: str | None = None) -> None:
-        self.raise_if_canceled()
-        self.reports.append((fraction, message))
-        if self.cancel_on and message and self.cancel_on in message:
-            self.canceled = True
-
-    def is_canceled(self) -> bool:
-        return self.canceled
-
-    def raise_if_canceled(self) -> None:
-        if self.canceled:
-            raise Stopped()
-
-    async def wait_canceled(self, timeout: float | None = None) -> bool:
-        if not self.canceled:
-            await asyncio.sleep(timeout or 0)
-        return self.canceled if self.notice == "wait" else False
 
 
 @pytest.fixture(scope="module")
@@ -216,6 +183,7 @@ async def test_every_catalog_model_speaks_its_schema(provider: ReplicateProvider
     result = await provider.generate_images(model, req, RecordingProgress())
     assert len(result.images) == req.n
     assert result.images[0].width / result.images[0].height == pytest.approx(3 / 4, rel=0.02)
+    assert model.pricing.per_image is not None
     assert result.cost == pytest.approx(model.pricing.per_image * req.n)
 
 
@@ -271,7 +239,7 @@ async def test_http_errors_are_mapped(provider: ReplicateProvider, app: Starlett
         await provider.generate_images(entry(catalog, "black-forest-labs/flux-schnell"), request(prompt=prompt),
                                        RecordingProgress())
     assert caught.value.upstream_status == status
-    if status == 429:
+    if isinstance(caught.value, UpstreamRateLimited):
         assert caught.value.retry_after == 7 and caught.value.headers["Retry-After"] == "7"
     if status == 402:
         assert caught.value.code == "upstream_insufficient_credit" and "insufficient credit" in caught.value.message

@@ -142,11 +142,9 @@ class MonotonicProgress:
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
         self.fraction = 0.0
-        self.reports: int = 0
 
     def report(self, fraction: float, message: str | None = None) -> None:
         self.fraction = max(self.fraction, min(1.0, fraction))
-        self.reports += 1
         self.progress.progress(self.fraction, message)
 
 

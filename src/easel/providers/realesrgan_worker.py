@@ -70,11 +70,23 @@ class JobCanceled(Exception):
     """The job was canceled (the process running it was killed)."""
 
 
+def _child_environment() -> dict[str, str]:
+    """The parent's environment, with easel's own folder first on PYTHONPATH so that the child
+    imports this very module even when easel runs from a checkout that is not installed."""
+    root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    return env
+
+
 def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
     """`size` bytes, or None at end of stream (the other side has gone)."""
     chunks: list[bytes] = []
     while size:
-        chunk = stream.read(size)
+        try:
+            chunk = stream.read(size)
+        except (OSError, ValueError):  # closed under us by kill()
+            return None
         if not chunk:
             return None
         chunks.append(chunk)
@@ -87,7 +99,6 @@ class WorkerProcess:
 
     def __init__(self, network: Network) -> None:
         self.network = network
-        self.lock = threading.Lock()  # one job at a time
         self.last_used = time.monotonic()
         self._stderr: deque[str] = deque(maxlen=STDERR_LINES_KEPT)
         self._on_tile: tuple[TileCallback, int] | None = None
@@ -95,7 +106,7 @@ class WorkerProcess:
         command = [sys.executable, "-m", __name__, str(network.extension), str(network.param),
                    str(network.weights), str(network.scale), str(network.tile)]
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE)
+                                        stderr=subprocess.PIPE, env=_child_environment())
         self._reader = threading.Thread(target=self._read_stderr, name="easel-realesrgan-stderr", daemon=True)
         self._reader.start()
         status, payload = self._reply()
@@ -122,6 +133,7 @@ class WorkerProcess:
             done = min(total, round(float(match.group(1)) * total / 100) + 1)
             with contextlib.suppress(BaseException):  # a canceled job's progress raises; the job side handles it
                 callback(done, total)
+        self.process.stderr.close()
 
     def _reply(self) -> tuple[bytes | None, bytes]:
         assert self.process.stdout is not None
@@ -136,12 +148,14 @@ class WorkerProcess:
         if payload:
             return f"Real-ESRGAN {what}: {payload.decode('utf-8', 'replace')}"
         code = self.process.wait(timeout=5)
+        self._reader.join(timeout=2)  # the child's last words reach the reader before its EOF
         tail = " | ".join(self._stderr) or "no output"
         return f"Real-ESRGAN worker exited with code {code} ({what}): {tail}"
 
     def upscale(self, pixels: bytes, width: int, height: int, channels: int,
                 on_tile: TileCallback | None = None) -> bytes:
-        """Raw pixels (RGB or RGBA rows) upscaled by the network's scale. Hold `lock` around it."""
+        """Raw pixels (RGB or RGBA rows) upscaled by the network's scale. One caller at a time
+        (`WorkerPool.lease` sees to it); `on_tile` runs on the stderr reader's thread."""
         assert self.process.stdin is not None
         self._on_tile = (on_tile, self.network.tiles(width, height)) if on_tile is not None else None
         try:
@@ -149,8 +163,8 @@ class WorkerProcess:
                 self.process.stdin.write(REQUEST.pack(width, height, channels))
                 self.process.stdin.write(pixels)
                 self.process.stdin.flush()
-            except (BrokenPipeError, OSError):
-                pass  # the child is gone; reading its reply says why
+            except (OSError, ValueError):
+                pass  # the child is gone (or was killed and its pipes closed); the reply says why
             status, payload = self._reply()
         finally:
             self._on_tile = None

@@ -114,8 +114,8 @@ class ReplicateProvider(Provider):
         tracker.report(0.01, f"submitting to {self.display_name}")
         path, body = create_call(entry.upstream_name, model_input)
         create_headers = dict(headers)
-        if self.wait_seconds:
-            create_headers["Prefer"] = f"wait={self.wait_seconds}"
+        if self.wait_seconds:  # Replicate takes 1 to 60 seconds
+            create_headers["Prefer"] = f"wait={min(60, max(1, int(self.wait_seconds)))}"
         prediction = await self._call("POST", f"{self.base_url}{path}", headers=create_headers, json=body)
         prediction = await self._follow(prediction, headers, tracker, progress)
         if prediction.status == "failed":

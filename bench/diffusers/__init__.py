@@ -1,0 +1,1 @@
+"""Local diffusers pipeline: direct vs through easel (see RESULTS.md)."""

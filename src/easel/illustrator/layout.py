@@ -1,0 +1,411 @@
+"""The layout planner: a Scene and a canvas size to placed sprites, seeded.
+
+The frame puts a horizon where the setting wants it (low for the ocean, none in space).
+Subjects that relate to nothing are roots: sky things scatter in the sky, landforms stand
+on the horizon, ground things are packed left to right on the ground band with their
+companions, at a depth the seed picks. Related subjects are placed from their anchor:
+`on` sits on its surface, `under` by its trunk or between its legs, `above` over it, `with`
+and `beside` next to it, `front`/`behind` nearer or farther. Sizes follow each thing's
+visual size, so a tree stands taller than the car under it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from easel.illustrator.lexicon import Thing
+from easel.illustrator.props import SURFACE_SPAN
+from easel.illustrator.scene import Scene, Subject
+from easel.illustrator.words import RGB
+
+#: setting -> (horizon as a fraction of the height, ground kind)
+FRAMES: dict[str, tuple[float, str]] = {
+    "meadow": (0.62, "grass"), "park": (0.6, "grass"), "garden": (0.6, "grass"), "farm": (0.6, "grass"),
+    "forest": (0.62, "grass"), "jungle": (0.62, "grass"), "mountains": (0.64, "grass"),
+    "city": (0.64, "street"), "road": (0.62, "street"), "beach": (0.5, "sand"), "ocean": (0.5, "water"),
+    "lake": (0.55, "water"), "desert": (0.6, "sand"), "snow": (0.6, "snow"), "space": (1.0, "none"),
+    "sky": (1.0, "none"), "underwater": (0.0, "seabed"), "room": (0.64, "floor"), "bedroom": (0.64, "floor"),
+    "kitchen": (0.64, "floor"), "cafe": (0.64, "floor"), "office": (0.64, "floor"),
+}
+BEACH_SHORE = 0.68
+WATER_SHORE = 0.82
+TARGET = {"ground": 0.5, "land": 0.5, "none": 0.4, "seabed": 0.36}
+STILL_LIFE_TARGET = 0.3  # the largest object on a table, when the table is the scene
+GROUNDED = frozenset({"ground", "floor", "table"})
+#: colours for the second, third... copy of a subject whose colour the prompt left open
+VARIANTS: dict[str, list[RGB]] = {
+    "cat": [(128, 128, 134), (70, 66, 64), (236, 226, 210)], "dog": [(150, 104, 60), (70, 66, 64), (230, 218, 196)],
+    "horse": [(90, 60, 40), (236, 230, 220), (60, 56, 54)], "rabbit": [(150, 120, 90), (90, 90, 96)],
+    "car": [(40, 90, 220), (250, 210, 30), (236, 236, 236), (50, 160, 60)], "bird": [(214, 40, 40), (250, 210, 30)],
+    "fish": [(245, 130, 20), (130, 50, 180), (214, 40, 40)], "balloon": [(40, 90, 220), (250, 210, 30), (50, 160, 60)],
+    "flower": [(250, 210, 30), (130, 50, 180), (245, 130, 180)], "house": [(240, 180, 60), (120, 180, 230)],
+}
+SKY_UNITS = 0.06  # a sky thing's height per size unit, as a fraction of the picture's height
+LAND_ON_SCALE = 0.5  # a castle on a mountain is drawn smaller than its own size would say
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    width: int
+    height: int
+    setting: str
+    horizon: int  # 0: no sky (underwater); height: no ground (space, sky)
+    ground: str  # grass, street, sand, snow, water, floor, seabed, none
+    shore: int | None = None  # where water gives way to sand (beach), from the top
+
+    @property
+    def band(self) -> tuple[float, float]:
+        """The vertical range where grounded things stand (their bottoms)."""
+        h = self.height
+        if self.ground == "none":
+            return 0.55 * h, 0.9 * h
+        if self.ground == "seabed":
+            return 0.86 * h, 0.95 * h
+        top = max(self.horizon, self.shore or 0)
+        return top + 0.18 * (h - top), h - 0.035 * h
+
+    @property
+    def water_band(self) -> tuple[float, float]:
+        h = self.height
+        bottom = self.shore if self.shore else h
+        return self.horizon + 0.3 * (bottom - self.horizon), bottom - 0.02 * h
+
+
+def frame_for(scene: Scene, width: int, height: int) -> Frame:
+    horizon, ground = FRAMES.get(scene.setting, FRAMES["meadow"])
+    shore: int | None = None
+    if ground == "sand" and scene.setting == "beach":
+        shore = round(BEACH_SHORE * height)
+    roots_on_ground = any(s.anchor is None and s.thing.place in GROUNDED for s in scene.subjects)
+    if ground == "water" and (roots_on_ground or any(s.thing.edge for s in scene.subjects)):
+        shore = round(WATER_SHORE * height) if roots_on_ground else None
+    return Frame(width, height, scene.setting, round(horizon * height), ground, shore)
+
+
+@dataclass(slots=True)
+class Placed:
+    """One sprite: where it stands (centre x, bottom y), how big, and how it is drawn."""
+
+    subject: int
+    thing: Thing
+    cx: float
+    base: float
+    height: float
+    width: float
+    z: float
+    flip: bool = False
+    color: RGB | None = None
+    skin: int | None = None
+    bleed: bool = False  # may run out of the picture (a close view's table)
+
+    @property
+    def top(self) -> float:
+        return self.base - self.height
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        return (round(self.cx - self.width / 2), round(self.top), round(self.cx + self.width / 2), round(self.base))
+
+
+AspectOf = Callable[[Thing], float]
+
+
+def _effective_relation(scene: Scene, index: int) -> str | None:
+    subject = scene.subjects[index]
+    if subject.anchor is None or subject.relation is None:
+        return None
+    anchor = scene.subjects[subject.anchor].thing
+    if anchor.place == "sky" and subject.relation not in ("above", "on") and subject.thing.place != "sky":
+        return None  # "under a blazing sun" says where the sun is, not where the camel stands
+    if subject.thing.place == "sky" and subject.relation != "above":
+        return None  # "a lighthouse with stars": the stars are in the sky, not beside the lighthouse
+    if subject.relation == "at":
+        return "beside"
+    if subject.relation == "among":
+        return "with"
+    # a chain that comes back to itself is cut
+    seen, cursor = {index}, subject.anchor
+    while cursor is not None:
+        if cursor in seen:
+            return None
+        seen.add(cursor)
+        cursor = scene.subjects[cursor].anchor
+    return subject.relation
+
+
+class Planner:
+    """One plan: the frame, the seed's choices, and the sprites placed so far."""
+
+    def __init__(self, scene: Scene, frame: Frame, aspect_of: AspectOf, rng: random.Random) -> None:
+        self.scene, self.frame, self.aspect_of, self.rng = scene, frame, aspect_of, rng
+        self.relations = [_effective_relation(scene, i) for i in range(len(scene.subjects))]
+        self.counts = [s.count if s.count is not None else rng.randint(*s.count_range) for s in scene.subjects]
+        self.placed: dict[int, list[Placed]] = {}
+        self.side: dict[int, int] = {}
+        self.unit = self._unit()
+
+    # -- sizes ---------------------------------------------------------------------
+
+    def dependents(self, index: int, *relations: str) -> list[int]:
+        return [i for i, s in enumerate(self.scene.subjects)
+                if s.anchor == index and self.relations[i] in relations]
+
+    def _eff(self, subject: Subject) -> float:
+        return float(subject.thing.size ** 0.8 * subject.scale)
+
+    def still_life(self) -> int | None:
+        """The table, when the picture is things set on one table and nothing else on the ground."""
+        roots = self._ground_roots()
+        if len(roots) != 1 or self.scene.subjects[roots[0]].thing.prop != "table":
+            return None
+        on = self.dependents(roots[0], "on", "in")
+        if not on or any(self.scene.subjects[i].thing.place != "table" for i in on):
+            return None
+        return roots[0]
+
+    def _unit(self) -> float:
+        h, w = self.frame.height, self.frame.width
+        table = self.still_life()
+        if table is not None:
+            items = self.dependents(table, "on", "in")
+            return STILL_LIFE_TARGET * h / max(self._eff(self.scene.subjects[i]) for i in items)
+        sized = [i for i, s in enumerate(self.scene.subjects) if s.thing.place != "sky"
+                 and (self.relations[i] is None or self.scene.subjects[s.anchor or 0].thing.place != "land")]
+        if not sized:
+            return h * 0.1
+        largest = max(sized, key=lambda i: self._eff(self.scene.subjects[i]))
+        kind = "land" if self.scene.subjects[largest].thing.place == "land" else self.frame.ground
+        unit = TARGET.get(kind, TARGET["ground"]) * h / self._eff(self.scene.subjects[largest])
+        # everything on the ground band side by side must fit the width
+        row = sum(self._cluster_width(i, 1.0) for i in self._ground_roots())
+        if row * unit > 0.94 * w:
+            unit = 0.94 * w / row
+        return unit
+
+    def height_of(self, index: int) -> float:
+        subject = self.scene.subjects[index]
+        if subject.thing.place == "sky" and self.relations[index] is None:
+            return max(0.035, subject.thing.size * SKY_UNITS * subject.scale) * self.frame.height
+        return self._eff(subject) * self.unit
+
+    def _width_at(self, index: int, unit: float) -> float:
+        subject = self.scene.subjects[index]
+        return self._eff(subject) * unit * self.aspect_of(subject.thing)
+
+    def _cluster_width(self, index: int, unit: float) -> float:
+        n = self.counts[index]
+        own = self._width_at(index, unit) * (1 + 0.9 * (n - 1))
+        for dep in self.dependents(index, "beside", "with", "and"):
+            own += self._width_at(dep, unit) * (1 + 0.9 * (self.counts[dep] - 1)) + 0.02 * unit
+        if self.dependents(index, "under"):
+            own = max(own, self._width_at(index, unit) * 0.5
+                      + max(self._width_at(d, unit) for d in self.dependents(index, "under")) * 1.1)
+        return own
+
+    def _ground_roots(self) -> list[int]:
+        return [i for i, s in enumerate(self.scene.subjects)
+                if self.relations[i] is None and s.thing.place in GROUNDED and not s.thing.edge]
+
+    # -- placing -------------------------------------------------------------------
+
+    def add(self, index: int, cx: float, base: float, height: float, z: float) -> Placed:
+        subject = self.scene.subjects[index]
+        thing = subject.thing
+        color = subject.color
+        copy = len(self.placed.get(index, ()))
+        if color is None and copy and thing.key in VARIANTS:  # three cats are not three clones
+            palette = VARIANTS[thing.key]
+            color = palette[(copy - 1) % len(palette)]
+        placed = Placed(index, thing, cx, base, height, height * self.aspect_of(thing), z,
+                        flip=thing.flippable and self.rng.random() < 0.5, color=color,
+                        skin=self.rng.randrange(5) if thing.skin else None)
+        self.placed.setdefault(index, []).append(placed)
+        return placed
+
+    def run(self) -> list[Placed]:
+        subjects = self.scene.subjects
+        for index, subject in enumerate(subjects):
+            if self.relations[index] is None and subject.thing.place not in GROUNDED:
+                self._place_free(index)
+        self._place_ground_roots()
+        pending = [i for i in range(len(subjects)) if self.relations[i] is not None]
+        for _ in range(len(subjects) + 1):  # anchors first; each pass places what it can
+            waiting = []
+            for index in pending:
+                anchor = subjects[index].anchor
+                if anchor is not None and anchor in self.placed:
+                    self._place_dependent(index, self.placed[anchor])
+                else:
+                    waiting.append(index)
+            pending = waiting
+        placed = [p for group in self.placed.values() for p in group]
+        for p in placed:
+            self._clamp(p)
+        return sorted(placed, key=lambda p: p.z)
+
+    def _place_free(self, index: int) -> None:
+        """Sky, air, water, underwater things and landforms, which stand on no one."""
+        rng, frame, subject = self.rng, self.frame, self.scene.subjects[index]
+        w, h = frame.width, frame.height
+        place, n = subject.thing.place, self.counts[index]
+        height = self.height_of(index)
+        sky_bottom = (frame.horizon if frame.horizon < h else 0.75 * h) - 0.06 * h
+        has_above = bool(self.dependents(index, "above", "on"))
+        for k in range(n):
+            slot = (k + rng.uniform(0.25, 0.75)) / n
+            if subject.thing.edge:
+                side = rng.random() < 0.5
+                width = height * self.aspect_of(subject.thing) * 1.15
+                cx, base = (width * 0.38 if side else w - width * 0.38), h + 0.02 * h
+                p = self.add(index, cx, base, height * 1.15, -2000.0)
+                p.width, p.flip = width, not side
+                continue
+            if place == "sky" and has_above:
+                self.add(index, w * rng.uniform(0.4, 0.6), h * 0.98 if frame.ground == "none" else sky_bottom,
+                         max(height, 0.42 * h if frame.ground == "none" else height), -3000.0)
+            elif place == "sky":
+                low = self.scene.time in ("sunset", "sunrise") and subject.thing.key == "sun"
+                base = sky_bottom + 0.05 * h if low else rng.uniform(0.1 * h + height, max(0.1 * h + height, sky_bottom))
+                self.add(index, w * (rng.uniform(0.12, 0.88) if n > 1 else rng.choice((0.22, 0.5, 0.78))),
+                         base, height, -3000.0 + base)
+            elif place == "land":
+                base = frame.horizon + 0.35 * (h - frame.horizon) if frame.horizon < h else 0.95 * h
+                self.add(index, w * (0.5 + rng.uniform(-0.12, 0.12) if n == 1 else slot), base, height, -2000.0 + base)
+            elif place == "water" and frame.ground in ("water", "sand") and frame.horizon < h:
+                lo, hi = frame.water_band
+                base = rng.uniform(lo + 0.35 * (hi - lo), hi)
+                self.add(index, w * (slot * 0.8 + 0.1), base, height * (0.8 + 0.2 * (base - lo) / max(1, hi - lo)), base)
+            elif place == "underwater" or frame.ground == "seabed":
+                base = rng.uniform(0.25 * h + height, 0.82 * h)
+                self.add(index, w * (slot * 0.8 + 0.1), base, height, base)
+            else:  # air, or water things with no water: in the air band
+                top_room = 0.06 * h + height
+                if has_above or frame.ground == "none":
+                    base = rng.uniform(0.55 * h, 0.85 * h) if not has_above else 0.92 * h
+                else:
+                    base = rng.uniform(top_room, max(top_room, sky_bottom))
+                self.add(index, w * (slot * 0.8 + 0.1), base, height, 5000.0 + base)
+
+    def _place_ground_roots(self) -> None:
+        rng, frame = self.rng, self.frame
+        roots = self._ground_roots()
+        table = self.still_life()
+        if table is not None:  # a close view: the table top fills the width, its legs run out of the picture
+            width = frame.width * 0.96
+            height = width / self.aspect_of(self.scene.subjects[table].thing)
+            top = frame.height * rng.uniform(0.6, 0.66)
+            p = self.add(table, frame.width / 2, top + height, height, top + height)
+            p.width, p.bleed = width, True
+            return
+        rng.shuffle(roots)
+        widths = [self._cluster_width(i, self.unit) for i in roots]
+        free = max(0.0, frame.width - sum(widths))
+        weights = [rng.uniform(0.6, 1.4) for _ in range(len(roots) + 1)]
+        x = free * weights[0] / sum(weights)
+        lo, hi = frame.band
+        for index, width, weight in zip(roots, widths, weights[1:], strict=True):
+            base = rng.uniform(lo + 0.45 * (hi - lo), hi) if len(roots) > 1 else rng.uniform(lo + 0.55 * (hi - lo), hi)
+            depth = 0.82 + 0.18 * (base - lo) / max(1.0, hi - lo)
+            height = self.height_of(index) * depth
+            own = height * self.aspect_of(self.scene.subjects[index].thing)
+            n = self.counts[index]
+            side = 1 if rng.random() < 0.5 else -1  # which side its companions take
+            self.side[index] = side
+            start = x if side > 0 else x + width - own * (1 + 0.9 * (n - 1))
+            for k in range(n):
+                jitter = rng.uniform(-0.05, 0.03) * frame.height if n > 1 else 0.0
+                self.add(index, start + own / 2 + k * own * 0.9, base + jitter, height * rng.uniform(0.95, 1.0),
+                         base + jitter)
+            x += width + free * weight / sum(weights)
+
+    def _place_dependent(self, index: int, anchors: list[Placed]) -> None:
+        rng, frame, subject = self.rng, self.frame, self.scene.subjects[index]
+        relation, n = self.relations[index], self.counts[index]
+        anchor = anchors[0]
+        depth = anchor.height / max(1.0, self.height_of(anchor.subject))
+        height = self._eff(subject) * self.unit * min(1.0, depth)
+        aspect = self.aspect_of(subject.thing)
+        if anchor.thing.place == "land" and not anchor.thing.edge:
+            height *= LAND_ON_SCALE
+        if relation in ("on", "riding", "in") and anchor.thing.place != "sky":
+            span = anchor.thing.span or SURFACE_SPAN.get(anchor.thing.prop or "", (0.2, 0.8))
+            if anchor.flip:
+                span = (1 - span[1], 1 - span[0])
+            left = anchor.cx - anchor.width / 2 + span[0] * anchor.width
+            room = (span[1] - span[0]) * anchor.width
+            # everything set on this anchor shares its surface, one slot per copy
+            sharing = self.dependents(anchor.subject, "on", "riding", "in")
+            total = sum(self.counts[i] for i in sharing)
+            first = sum(self.counts[i] for i in sharing[:sharing.index(index)])
+            slot = room / max(1, total)
+            if relation == "in":
+                height = min(height, anchor.height * 0.6)
+            height = min(height, slot * 1.7 / max(0.1, aspect))  # neighbours may overlap a little
+            surface = anchor.top + (anchor.thing.surface if anchor.thing.surface is not None else 0.1) * anchor.height
+            base = surface + 0.04 * height if relation != "in" else anchor.base - 0.12 * anchor.height
+            for k in range(n):
+                cx = left + slot * (first + k + 0.5) + rng.uniform(-0.08, 0.08) * slot
+                self.add(index, cx, base + rng.uniform(0, 0.01) * frame.height, height, anchor.z + 0.5 + (first + k) * 0.01)
+            return
+        if relation == "above" or (relation == "on" and anchor.thing.place == "sky"):
+            gap = 0.03 * frame.height
+            height = min(height, max(0.05 * frame.height, anchor.top - gap - 0.03 * frame.height))
+            for k in range(n):
+                cx = anchor.cx + (k - (n - 1) / 2) * height * aspect * 1.1 + rng.uniform(-0.1, 0.1) * anchor.width
+                self.add(index, cx, anchor.top - gap, height, anchor.z + 6000.0)
+            return
+        if relation == "under":
+            if anchor.thing.canopy:
+                side = self.side.get(anchor.subject) or (-1 if rng.random() < 0.5 else 1)
+                offset = anchor.width * rng.uniform(0.12, 0.22) + height * aspect * 0.35
+                base = min(frame.height * 0.985, anchor.base + 0.025 * frame.height)
+            else:
+                side, offset = 1, 0.0
+                height = min(height, anchor.height * 0.65)
+                base = anchor.base
+            for k in range(n):
+                cx = anchor.cx + side * (offset + k * height * aspect * 0.9)
+                self.add(index, cx, base, height, anchor.z + 0.5 + k * 0.01)
+            return
+        if relation in ("front", "behind"):
+            sign = 1 if relation == "front" else -1
+            base = anchor.base + sign * 0.06 * frame.height
+            scale = 1.05 if relation == "front" else 0.88
+            for k in range(n):
+                cx = anchor.cx + rng.uniform(-0.25, 0.25) * anchor.width + k * height * aspect * 0.9
+                self.add(index, cx, base, height * scale, anchor.z + sign * 0.5)
+            return
+        # beside / with / and: next to the anchor on whichever side has more room
+        side = self.side.get(anchor.subject) or (1 if anchor.cx < frame.width / 2 else -1)
+        anchor = max(anchors, key=lambda a: side * a.cx)  # the outermost copy on that side
+        edge = anchor.cx + side * anchor.width / 2
+        if subject.thing.place in ("air", "sky"):
+            base = anchor.top - 0.02 * frame.height
+        else:
+            base = anchor.base + rng.uniform(-0.01, 0.02) * frame.height
+        for k in range(n):
+            cx = edge + side * (0.02 * frame.width + height * aspect * (0.5 + 0.95 * k))
+            self.add(index, cx, base, height, anchor.z + 0.3 + k * 0.01)
+
+    def _clamp(self, p: Placed) -> None:
+        if p.thing.edge or p.bleed:
+            return
+        w, h = self.frame.width, self.frame.height
+        if p.width > 0.98 * w:
+            p.height, p.width = p.height * 0.98 * w / p.width, 0.98 * w
+        p.cx = min(max(p.cx, p.width / 2 + 0.01 * w), w - p.width / 2 - 0.01 * w)
+        if p.top < 0.01 * h:
+            if p.thing.place in GROUNDED:
+                shrink = (p.base - 0.01 * h) / p.height
+                p.width, p.height = p.width * shrink, p.height * shrink
+            else:
+                p.base = p.height + 0.01 * h
+        p.base = min(p.base, h * 1.0)
+
+
+def plan(scene: Scene, frame: Frame, aspect_of: AspectOf, rng: random.Random) -> tuple[list[Placed], list[int]]:
+    """The placed sprites in drawing order, and how many of each subject were drawn."""
+    planner = Planner(scene, frame, aspect_of, rng)
+    return planner.run(), planner.counts
