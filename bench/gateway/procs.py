@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
+import resource
 import shutil
 import signal
 import socket
@@ -81,6 +82,49 @@ class Proc:
                 self.popen.kill()
                 self.popen.wait(timeout)
         return self.popen.returncode
+
+
+def _busy_ticks() -> tuple[int, int]:
+    """(busy, steal) clock ticks of the whole machine since boot, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return user + nice + system + irq + softirq, steal
+
+
+def _own_ticks(procs: Sequence[Proc]) -> int:
+    """Ticks used by our long-running processes, this one, and its waited-for children."""
+    total = 0
+    for proc in procs:
+        try:
+            parts = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(parts[11]) + int(parts[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            continue
+    hz = os.sysconf("SC_CLK_TCK")
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += round((usage.ru_utime + usage.ru_stime) * hz)
+    return total
+
+
+class ForeignLoad:
+    """How busy the machine was with work that is not ours while a row ran (other users, the kernel).
+
+    `share` is the fraction of all cores' time used by others; near 0 means a clean row.
+    """
+
+    def __init__(self, procs: Sequence[Proc]) -> None:
+        self.procs = procs
+        self.started = time.perf_counter()
+        self.busy, self.steal = _busy_ticks()
+        self.own = _own_ticks(procs)
+
+    def stop(self) -> dict[str, float]:
+        busy, steal = _busy_ticks()
+        own = _own_ticks(self.procs)
+        capacity = (time.perf_counter() - self.started) * os.sysconf("SC_CLK_TCK") * (os.cpu_count() or 1)
+        foreign = max(0, (busy - self.busy) - (own - self.own))
+        return {"share": foreign / capacity, "steal_share": (steal - self.steal) / capacity}
 
 
 def pinned(cmd: Sequence[str], cores: str | None) -> list[str]:

@@ -27,6 +27,7 @@ def compare(scenario: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
             "p50_vs_direct": run["latency"]["p50_ms"] / direct["latency"]["p50_ms"],
             "p50_vs_passthrough": run["latency"]["p50_ms"] / through["latency"]["p50_ms"],
             "errors": run["errors"], "client_cpu_share": run["client_cpu_share"],
+            "foreign_cpu_share": run.get("foreign_load", {}).get("share", float("nan")),
         }
         if "first_chunk" in run:
             row["first_chunk_p50_ms"] = run["first_chunk"]["p50_ms"]
@@ -71,8 +72,8 @@ def markdown(doc: dict[str, Any]) -> str:
         f"Pinning: {doc['config']['pinning']}.",
         "",
         "| scenario | target | req/s | vs direct | vs pass-through | p50 ms | p99 ms | added p50 ms | added p99 ms "
-        "| first chunk p50 / p99 ms | added first chunk p50 / p99 ms | errors |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| first chunk p50 / p99 ms | added first chunk p50 / p99 ms | errors | client CPU | others' CPU |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, rows in doc["comparison"].items():
         for target in TARGETS:
@@ -86,8 +87,12 @@ def markdown(doc: dict[str, Any]) -> str:
             lines.append(
                 f"| {name} | {LABELS[target]} | {_f(r['rps'], 0)} | {_f(r['rps_vs_direct'])}x "
                 f"| {_f(r['rps_vs_passthrough'])}x | {_f(r['p50_ms'])} | {_f(r['p99_ms'])} | {added[0]} | {added[1]} "
-                f"| {first} | {added_first} | {r['errors']} |")
-    lines += ["", "easel's added latency as a multiple of the pass-through's (same run):", ""]
+                f"| {first} | {added_first} | {r['errors']} | {r['client_cpu_share']:.0%} "
+                f"| {r['foreign_cpu_share']:.0%} |")
+    lines += ["", "client CPU: the load generator's own use of its core (well below 100 %: it was not the "
+              "bottleneck). others' CPU: the share of the machine's CPU time taken by processes outside the "
+              "benchmark during the row (0 % is a clean row).",
+              "", "easel's added latency as a multiple of the pass-through's (same run):", ""]
     lines += ["| scenario | added p50: easel / pass-through | added p99: easel / pass-through |", "| --- | ---: | ---: |"]
     for name, rows in doc["comparison"].items():
         e, p = rows["easel"], rows["passthrough"]

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.gateway import report
-from bench.gateway.procs import VENV_BIN, Proc, free_port, machine, pinned, start
+from bench.gateway.procs import VENV_BIN, ForeignLoad, Proc, free_port, machine, pinned, start
 
 HERE = Path(__file__).resolve().parent
 CLIENT_KEY = "sk-bench"  # easel's own API key; the upstream takes any bearer key
@@ -101,12 +101,15 @@ def run_gateways(args: argparse.Namespace, work: Path, logs: Path) -> dict[str, 
         for scenario in SCENARIOS:
             raw[scenario.name] = {}
             for target in report.TARGETS:
+                watch = ForeignLoad(procs)
                 result = load(ports[target], scenario, duration=args.duration, warmup=args.warmup, cores=client)
+                result["foreign_load"] = watch.stop()
                 raw[scenario.name][target] = result
                 answered += result["completed_total"] if target == "easel" else 0
                 print(f"{scenario.name:>18} {target:>12}: {result['rps']:9.0f} req/s  p50 "
                       f"{result['latency']['p50_ms']:7.2f} ms  p99 {result['latency']['p99_ms']:7.2f} ms"
-                      f"  errors {result['errors']}", file=sys.stderr)
+                      f"  errors {result['errors']}  others' cpu {result['foreign_load']['share']:.0%}",
+                      file=sys.stderr)
     finally:
         for proc in reversed(procs):
             proc.stop()

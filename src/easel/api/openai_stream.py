@@ -3,16 +3,21 @@
 Rules real clients depend on: every chunk shares one id; the first delta carries
 `role: assistant`; exactly one chunk sets finish_reason; with include_usage the last
 chunk has `choices: []` and the usage; the stream ends with one `data: [DONE]`.
+
+`EventStreamResponse` sends the SSE body and stops it when the client leaves.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from easel.errors import EaselError
 from easel.tasks.chat import (
@@ -130,3 +135,40 @@ async def chunks(first: ChatEvent | None, events: AsyncIterator[ChatEvent], writ
         yield writer.end(include_usage)
     finally:
         await events.aclose()  # type: ignore[attr-defined]
+
+
+class EventStreamResponse(StreamingResponse):
+    """A StreamingResponse that watches for the client leaving with one asyncio task.
+
+    Under ASGI spec < 2.4 (uvicorn's today) Starlette runs every streamed response in an
+    anyio task group to notice a disconnect, which costs about 0.1 ms a stream. This does
+    the same with one plain task: on `http.disconnect` it cancels the streaming task, the
+    body iterator is closed (and with it the upstream request), and the response ends
+    quietly, as Starlette's does. Under 2.4+ Starlette's own path is used.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        spec_version = tuple(map(int, scope.get("asgi", {}).get("spec_version", "2.0").split(".")))
+        streaming = asyncio.current_task()
+        if scope["type"] != "http" or spec_version >= (2, 4) or streaming is None:
+            await super().__call__(scope, receive, send)
+            return
+        left = False
+
+        async def watch() -> None:
+            nonlocal left
+            await self.listen_for_disconnect(receive)
+            left = True
+            streaming.cancel()
+
+        watcher = asyncio.get_running_loop().create_task(watch())
+        try:
+            await self.stream_response(send)
+        except asyncio.CancelledError:
+            # ours: swallow it, as Starlette's task group does; anyone else's: let it through
+            if not left or streaming.uncancel() > 0:
+                raise
+        finally:
+            watcher.cancel()  # before any further await: it cannot cancel us after this
+        if self.background is not None:
+            await self.background()

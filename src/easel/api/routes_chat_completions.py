@@ -16,12 +16,12 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.routing import APIRoute
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from easel.api.deps import account_id, services_of
 from easel.api.errors import json_response
 from easel.api.openai_protocol import ChatCompletionRequest
-from easel.api.openai_stream import ChunkWriter, chunks, completion_body
+from easel.api.openai_stream import ChunkWriter, EventStreamResponse, chunks, completion_body
 from easel.errors import InvalidRequest
 from easel.tasks.chat import ChatRequest, ChatResult
 
@@ -93,7 +93,7 @@ async def create_chat_completion(request: Request) -> Response:
         raise
     include_usage = bool(wire.stream_options and wire.stream_options.include_usage)
     writer = ChunkWriter(prepared.entry.id)
-    return StreamingResponse(
+    return EventStreamResponse(
         chunks(first, events, writer, include_usage),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", **(headers or {})},

@@ -51,13 +51,13 @@ def lamp_glow(canvas: Image.Image, point: tuple[float, float], size: float, beam
         d = ImageDraw.Draw(layer)
         reach = w * 1.2
         for side in (-1, 1):
-            spread = size * rng.uniform(0.25, 0.35)
-            lift = rng.uniform(-0.12, 0.02) * reach
-            d.polygon([point, (point[0] + side * reach, point[1] + lift - spread * 4),
-                       (point[0] + side * reach, point[1] + lift + spread * 4)], fill=90)
-        layer = layer.filter(ImageFilter.GaussianBlur(max(2.0, size * 0.15)))
-        canvas.paste(Image.new("RGB", canvas.size, (255, 244, 190)), (0, 0), layer)
-    glow(canvas, point, size * 2.2, (255, 226, 140), 0.7)
+            spread = size * rng.uniform(0.5, 0.7)
+            lift = rng.uniform(-0.1, 0.04) * reach
+            d.polygon([point, (point[0] + side * reach, point[1] + lift - spread),
+                       (point[0] + side * reach, point[1] + lift + spread)], fill=110)
+        layer = layer.filter(ImageFilter.GaussianBlur(max(2.0, size * 0.06)))
+        canvas.paste(Image.new("RGB", canvas.size, (255, 240, 170)), (0, 0), layer)
+    glow(canvas, point, size * 1.6, (255, 226, 140), 0.7)
 
 
 def weather(canvas: Image.Image, kind: str | None, horizon: int, rng: random.Random) -> Image.Image:

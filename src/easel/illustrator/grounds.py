@@ -9,7 +9,7 @@ import math
 import random
 from collections.abc import Callable
 
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from easel.illustrator.art import ArtSet
 from easel.illustrator.layout import Frame
@@ -73,7 +73,7 @@ def _ground(canvas: Image.Image, top: int, colors: tuple[RGB, RGB], time: str) -
 
 
 def _scatter(canvas: Image.Image, art: ArtSet, glyphs: str, top: float, bottom: float, size: float,
-             count: int, rng: random.Random, haze: RGB, amount: float) -> None:
+             count: int, rng: random.Random, haze: RGB, amount: float, time: str) -> None:
     """Small faded glyphs (a far tree line, flowers) laid along a band, back to front."""
     items = sorted((rng.uniform(top, bottom), rng.uniform(-0.03, 1.03) * canvas.width) for _ in range(count))
     for y, x in items:
@@ -81,7 +81,10 @@ def _scatter(canvas: Image.Image, art: ArtSet, glyphs: str, top: float, bottom: 
         if glyph not in art.available:
             continue
         sprite = art.sprite(glyph, max(4, round(size * rng.uniform(0.8, 1.2))))
-        faded = Image.blend(sprite.convert("RGB"), Image.new("RGB", sprite.size, haze), amount)
+        light, strength = LIGHT.get(time, LIGHT["day"])
+        rgb = sprite.convert("RGB")
+        rgb = Image.blend(rgb, ImageChops.multiply(rgb, Image.new("RGB", sprite.size, light)), strength)
+        faded = Image.blend(rgb, Image.new("RGB", sprite.size, haze), amount)
         canvas.paste(faded, (round(x - sprite.width / 2), round(y - sprite.height)), sprite)
 
 
@@ -204,8 +207,10 @@ def _underwater(canvas: Image.Image, frame: Frame, rng: random.Random) -> None:
         d.ellipse((x - r, y - r, x + r, y + r), outline=(200, 236, 250), width=max(1, w // 500))
 
 
-def paint_backdrop(frame: Frame, scene: Scene, art: ArtSet, rng: random.Random) -> Image.Image:
-    """The background for `scene` in `frame`: sky, lights, ground and the setting's scenery."""
+def paint_backdrop(frame: Frame, scene: Scene, art: ArtSet, rng: random.Random,
+                   avoid: list[tuple[int, int, int, int]] | None = None) -> Image.Image:
+    """The background for `scene` in `frame`: sky, lights, ground and the setting's scenery.
+    `avoid`: the subjects' boxes, which the sun and the moon keep clear of."""
     w, h = frame.width, frame.height
     canvas = Image.new("RGB", (w, h), (0, 0, 0))
     setting, time, weather = scene.setting, scene.time, scene.weather
@@ -227,9 +232,9 @@ def paint_backdrop(frame: Frame, scene: Scene, art: ArtSet, rng: random.Random) 
     if time in DARK_TIMES:
         paint_stars(canvas, horizon, rng, 1.0 if time == "night" else 0.3)
         if time == "night" and not scene.has("moon") and not scene.has("crescent moon") and clear:
-            paint_moon(canvas, horizon, rng)
+            paint_moon(canvas, horizon, rng, avoid)
     elif clear and not scene.has("sun"):
-        sun = paint_sun(canvas, horizon, time, rng)
+        sun = paint_sun(canvas, horizon, time, rng, avoid)
     if time not in DARK_TIMES or not clear:
         paint_clouds(canvas, horizon, time, weather, rng)
     SCENERY.get(setting, _meadow)(canvas, frame, scene, rng, art, sun)
@@ -260,16 +265,16 @@ def _meadow(canvas: Image.Image, frame: Frame, scene: Scene, rng: random.Random,
     _ground(canvas, top + round(h * 0.02), colors, time)
     haze = lit((150, 180, 160), time)
     if scene.setting == "park":
-        _scatter(canvas, art, "\U0001F333\U0001F333\U0001F332", top + h * 0.01, top + h * 0.05, h * 0.1, 14, rng, haze, 0.45)
+        _scatter(canvas, art, "\U0001F333\U0001F333\U0001F332", top + h * 0.01, top + h * 0.05, h * 0.1, 14, rng, haze, 0.45, time)
         d = ImageDraw.Draw(canvas)
         d.polygon([(w * 0.42, top + h * 0.06), (w * 0.5, top + h * 0.06), (w * 0.8, h), (w * 0.25, h)],
                   fill=lit((222, 206, 168), time))
     elif scene.setting in ("forest", "jungle"):
         glyphs = "\U0001F332\U0001F332\U0001F333" if scene.setting == "forest" else "\U0001F334\U0001F333"
-        _scatter(canvas, art, glyphs, top - h * 0.02, top + h * 0.04, h * 0.2, 22, rng, haze, 0.55)
-        _scatter(canvas, art, glyphs, top + h * 0.04, top + h * 0.12, h * 0.28, 10, rng, haze, 0.3)
+        _scatter(canvas, art, glyphs, top - h * 0.02, top + h * 0.04, h * 0.2, 22, rng, haze, 0.55, time)
+        _scatter(canvas, art, glyphs, top + h * 0.04, top + h * 0.12, h * 0.28, 10, rng, haze, 0.3, time)
     elif scene.setting == "garden":
-        _scatter(canvas, art, "\U0001F337\U0001F33C\U0001F339", h * 0.93, h * 1.0, h * 0.07, 16, rng, haze, 0.0)
+        _scatter(canvas, art, "\U0001F337\U0001F33C\U0001F339", h * 0.93, h * 1.0, h * 0.07, 16, rng, haze, 0.0, time)
     elif scene.setting == "farm":
         d = ImageDraw.Draw(canvas)
         for i in range(6):

@@ -31,7 +31,7 @@ FRAMES: dict[str, tuple[float, str]] = {
 }
 BEACH_SHORE = 0.68
 WATER_SHORE = 0.82
-TARGET = {"ground": 0.5, "land": 0.5, "none": 0.4, "seabed": 0.36}
+TARGET = {"ground": 0.5, "land": 0.44, "none": 0.4, "seabed": 0.36, "floor": 0.46}
 STILL_LIFE_TARGET = 0.3  # the largest object on a table, when the table is the scene
 GROUNDED = frozenset({"ground", "floor", "table"})
 #: colours for the second, third... copy of a subject whose colour the prompt left open
@@ -43,7 +43,8 @@ VARIANTS: dict[str, list[RGB]] = {
     "flower": [(250, 210, 30), (130, 50, 180), (245, 130, 180)], "house": [(240, 180, 60), (120, 180, 230)],
 }
 SKY_UNITS = 0.06  # a sky thing's height per size unit, as a fraction of the picture's height
-LAND_ON_SCALE = 0.5  # a castle on a mountain is drawn smaller than its own size would say
+COPY_STEP = 0.7  # copies of one subject stand this many of their widths apart
+LAND_ON_SCALE = 0.7  # a castle on a mountain is drawn smaller than its own size would say
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +145,8 @@ class Planner:
         self.counts = [s.count if s.count is not None else rng.randint(*s.count_range) for s in scene.subjects]
         self.placed: dict[int, list[Placed]] = {}
         self.side: dict[int, int] = {}
+        self.edges: dict[tuple[int, int], float] = {}  # (anchor, side) -> where its next companion goes
+        self.rows: list[list[int]] = [self._ground_roots()]
         self.unit = self._unit()
 
     # -- sizes ---------------------------------------------------------------------
@@ -178,11 +181,26 @@ class Planner:
         largest = max(sized, key=lambda i: self._eff(self.scene.subjects[i]))
         kind = "land" if self.scene.subjects[largest].thing.place == "land" else self.frame.ground
         unit = TARGET.get(kind, TARGET["ground"]) * h / self._eff(self.scene.subjects[largest])
-        # everything on the ground band side by side must fit the width
-        row = sum(self._cluster_width(i, 1.0) for i in self._ground_roots())
-        if row * unit > 0.94 * w:
-            unit = 0.94 * w / row
+        # each row of the ground band must fit the width side by side; a crowded one splits in two
+        self.rows = self._rows(unit)
+        widest = max((sum(self._cluster_width(i, 1.0) for i in row) for row in self.rows), default=0.0)
+        if widest * unit > 0.94 * w:
+            unit = 0.94 * w / widest
         return unit
+
+    def _rows(self, unit: float) -> list[list[int]]:
+        """The ground roots in one row, or in a front and a back row when one would not fit the width."""
+        roots = self._ground_roots()
+        widths = {i: self._cluster_width(i, 1.0) for i in roots}
+        if len(roots) < 2 or sum(widths.values()) * unit <= 0.94 * self.frame.width:
+            return [roots]
+        rows: list[list[int]] = [[], []]
+        sums = [0.0, 0.0]
+        for i in sorted(roots, key=lambda i: (-widths[i], i)):
+            k = 0 if sums[0] <= sums[1] else 1
+            rows[k].append(i)
+            sums[k] += widths[i]
+        return rows
 
     def height_of(self, index: int) -> float:
         subject = self.scene.subjects[index]
@@ -196,9 +214,9 @@ class Planner:
 
     def _cluster_width(self, index: int, unit: float) -> float:
         n = self.counts[index]
-        own = self._width_at(index, unit) * (1 + 0.9 * (n - 1))
+        own = self._width_at(index, unit) * (1 + COPY_STEP * (n - 1))
         for dep in self.dependents(index, "beside", "with", "and"):
-            own += self._width_at(dep, unit) * (1 + 0.9 * (self.counts[dep] - 1)) + 0.02 * unit
+            own += self._width_at(dep, unit) * (1 + COPY_STEP * (self.counts[dep] - 1)) + 0.02 * unit
         if self.dependents(index, "under"):
             own = max(own, self._width_at(index, unit) * 0.5
                       + max(self._width_at(d, unit) for d in self.dependents(index, "under")) * 1.1)
@@ -272,7 +290,7 @@ class Planner:
                          base, height, -3000.0 + base)
             elif place == "land":
                 base = frame.horizon + 0.35 * (h - frame.horizon) if frame.horizon < h else 0.95 * h
-                self.add(index, w * (0.5 + rng.uniform(-0.12, 0.12) if n == 1 else slot), base, height, -2000.0 + base)
+                self.add(index, w * (0.5 + rng.uniform(-0.18, 0.18) if n == 1 else slot), base, height, -2000.0 + base)
             elif place == "water" and frame.ground in ("water", "sand") and frame.horizon < h:
                 lo, hi = frame.water_band
                 base = rng.uniform(lo + 0.35 * (hi - lo), hi)
@@ -299,32 +317,51 @@ class Planner:
             p = self.add(table, frame.width / 2, top + height, height, top + height)
             p.width, p.bleed = width, True
             return
+        lo, hi = frame.band
+        for row, members in enumerate(self.rows):
+            # the front row stands low and near; a back row higher up, farther and smaller
+            near = (lo + 0.45 * (hi - lo), hi) if row == 0 else (lo, lo + 0.3 * (hi - lo))
+            if len(self.rows) == 1 and len(members) == 1:
+                near = (lo + 0.55 * (hi - lo), hi)
+            self._place_row(list(members), near)
+
+    def _place_row(self, roots: list[int], near: tuple[float, float]) -> None:
+        rng, frame = self.rng, self.frame
+        lo, hi = frame.band
         rng.shuffle(roots)
         widths = [self._cluster_width(i, self.unit) for i in roots]
         free = max(0.0, frame.width - sum(widths))
         weights = [rng.uniform(0.6, 1.4) for _ in range(len(roots) + 1)]
         x = free * weights[0] / sum(weights)
-        lo, hi = frame.band
         for index, width, weight in zip(roots, widths, weights[1:], strict=True):
-            base = rng.uniform(lo + 0.45 * (hi - lo), hi) if len(roots) > 1 else rng.uniform(lo + 0.55 * (hi - lo), hi)
+            base = rng.uniform(*near)
             depth = 0.82 + 0.18 * (base - lo) / max(1.0, hi - lo)
             height = self.height_of(index) * depth
             own = height * self.aspect_of(self.scene.subjects[index].thing)
             n = self.counts[index]
-            side = 1 if rng.random() < 0.5 else -1  # which side its companions take
+            side = 1 if rng.random() < 0.5 else -1  # which side its first companion takes
             self.side[index] = side
-            start = x if side > 0 else x + width - own * (1 + 0.9 * (n - 1))
+            left = 0.0
+            for k, dep in enumerate(self.dependents(index, "beside", "with", "and")):
+                self.side[dep] = side if k % 2 == 0 else -side  # companions alternate sides
+                if self.side[dep] < 0:
+                    left += self._width_at(dep, self.unit) * depth * (1 + COPY_STEP * (self.counts[dep] - 1))
+                    left += 0.02 * frame.width
+            if self.dependents(index, "under") and side < 0:
+                left = max(left, width - own * (1 + COPY_STEP * (n - 1)))
+            start = x + left
             for k in range(n):
-                jitter = rng.uniform(-0.05, 0.03) * frame.height if n > 1 else 0.0
-                self.add(index, start + own / 2 + k * own * 0.9, base + jitter, height * rng.uniform(0.95, 1.0),
-                         base + jitter)
+                # copies stand at a little depth from each other, so their overlap reads as a crowd
+                jitter = rng.uniform(-0.06, 0.02) * frame.height if n > 1 else 0.0
+                scale = 1 + jitter / frame.height * 1.5
+                self.add(index, start + own / 2 + k * own * COPY_STEP, base + jitter, height * scale, base + jitter)
             x += width + free * weight / sum(weights)
 
     def _place_dependent(self, index: int, anchors: list[Placed]) -> None:
         rng, frame, subject = self.rng, self.frame, self.scene.subjects[index]
         relation, n = self.relations[index], self.counts[index]
         anchor = anchors[0]
-        depth = anchor.height / max(1.0, self.height_of(anchor.subject))
+        depth = 1.0 if anchor.bleed else anchor.height / max(1.0, self.height_of(anchor.subject))
         height = self._eff(subject) * self.unit * min(1.0, depth)
         aspect = self.aspect_of(subject.thing)
         if anchor.thing.place == "land" and not anchor.thing.edge:
@@ -377,17 +414,19 @@ class Planner:
                 cx = anchor.cx + rng.uniform(-0.25, 0.25) * anchor.width + k * height * aspect * 0.9
                 self.add(index, cx, base, height * scale, anchor.z + sign * 0.5)
             return
-        # beside / with / and: next to the anchor on whichever side has more room
-        side = self.side.get(anchor.subject) or (1 if anchor.cx < frame.width / 2 else -1)
+        # beside / with / and: next to the anchor, on the side its cluster kept free
+        side = self.side.get(index) or (1 if anchor.cx < frame.width / 2 else -1)
         anchor = max(anchors, key=lambda a: side * a.cx)  # the outermost copy on that side
-        edge = anchor.cx + side * anchor.width / 2
+        edge = self.edges.get((anchor.subject, side), anchor.cx + side * anchor.width / 2)
         if subject.thing.place in ("air", "sky"):
             base = anchor.top - 0.02 * frame.height
         else:
             base = anchor.base + rng.uniform(-0.01, 0.02) * frame.height
+        cx = edge
         for k in range(n):
-            cx = edge + side * (0.02 * frame.width + height * aspect * (0.5 + 0.95 * k))
+            cx = edge + side * (0.02 * frame.width + height * aspect * (0.5 + COPY_STEP * k))
             self.add(index, cx, base, height, anchor.z + 0.3 + k * 0.01)
+        self.edges[(anchor.subject, side)] = cx + side * height * aspect / 2
 
     def _clamp(self, p: Placed) -> None:
         if p.thing.edge or p.bleed:

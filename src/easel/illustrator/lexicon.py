@@ -36,6 +36,8 @@ circled negative latin letter digit keycap flag regional indicator combining var
 closed old new full last first back end top soon cool free ok id sos vs ng up top no not
 """.split())
 FALLBACK_SIZE = 1.2
+#: Unicode blocks of food, drink and tableware: found by name, they sit on a table
+TABLETOP_RANGES = ((0x1F32D, 0x1F37F), (0x1F950, 0x1F96F), (0x1F9C0, 0x1F9CB), (0x1FAD0, 0x1FADF))
 RESERVED = frozenset(w for table in (COLORS, MOODS, RELATIONS, SETTINGS, STYLES, TIMES, WEATHER)
                      for phrase in table for w in phrase.split()) | STOPWORDS
 
@@ -56,6 +58,7 @@ class Thing:
     edge: bool = False
     glow: tuple[float, float] | None = None
     span: tuple[float, float] | None = None
+    crop: tuple[float, float, float, float] | None = None
     skin: bool = False
     knockout: bool = False
     curated: bool = True
@@ -82,9 +85,8 @@ def _parse_flags(text: str) -> dict[str, object]:
             flags[name] = value
         elif name == "surface":
             flags["surface"] = float(value)
-        elif name in ("glow", "span"):
-            a, b = value.split(":")
-            flags[name] = (float(a), float(b))
+        elif name in ("glow", "span", "crop"):
+            flags[name] = tuple(float(v) for v in value.split(":"))
         else:
             raise ValueError(f"unknown flag {name!r} in the things table")
     return flags
@@ -148,15 +150,21 @@ class Lexicon:
                 name = unicodedata.name(text).lower()
             except ValueError:
                 continue
+            if "component" in name or "modifier" in name:
+                continue  # hair and skin swatches, not things
             name = re.sub(r"\b(face|symbol|sign|emoji)\b", "", name).strip()
             words = [w for w in re.split(r"[\s-]+", name) if w]
             if not words:
                 continue
-            thing = Thing(key=" ".join(words), art=text, size=FALLBACK_SIZE, place="ground", curated=False)
+            place: Place = "table" if any(lo <= ord(text) <= hi for lo, hi in TABLETOP_RANGES) else "ground"
+            size = FALLBACK_SIZE / 2 if place == "table" else FALLBACK_SIZE
+            thing = Thing(key=" ".join(words), art=text, size=size, place=place, curated=False)
             # a long name ("night with stars") must not swallow words the parser reads itself
             if len(words) <= 3 and not any(w in RESERVED for w in words):
                 self.phrases.setdefault(" ".join(words), thing)
             head = words[-1]
+            if any(w in ("with", "and", "of", "in", "on", "without") for w in words):
+                continue  # "person with blond hair" is not a hair
             if len(head) > 2 and head not in FALLBACK_STOP | RESERVED and singular(head) not in self.phrases:
                 self.phrases.setdefault(head, thing)
 

@@ -41,6 +41,8 @@ COMBOS: dict[tuple[str, str], str] = {
 }
 #: relations that make the new noun a companion rather than the anchor of the previous group
 COMPANION = frozenset({"with", "of"})
+#: vessels that "of" fills: the thing inside is drawn instead ("a cup of tea" is tea)
+CONTAINERS = frozenset({"fruit bowl", "coffee", "bucket", "bottle"})
 SKY_PLURAL = (5, 9)  # "stars", "clouds": a sky holds more of them than a bare plural says
 CATEGORIES: tuple[tuple[str, dict[str, object]], ...] = (
     ("relation", RELATIONS), ("color", COLORS), ("count", NUMBERS), ("vague", VAGUE_COUNTS),  # type: ignore[arg-type]
@@ -134,13 +136,22 @@ class _Builder:
         elif item.plural:
             subject.count, subject.count_range = None, SKY_PLURAL if item.thing.place == "sky" else PLURAL_COUNT
         subjects = self.scene.subjects
+        relation = self.relation
+        previous = subjects[self.group[-1]] if self.group else None
+        if relation == "of" and previous is not None and previous.thing.key in CONTAINERS:
+            # "a bowl of ramen", "a cup of tea": the vessel is drawn by what it holds
+            previous.thing, previous.word = item.thing, f"{previous.word} of {item.text}"
+            self.relation = None
+            self.count = self.vague = self.color = None
+            self.scale = 1.0
+            return
         index = len(subjects)
         subjects.append(subject)
-        relation = self.relation
         if relation in (None, "and") or not self.group:
             self.group = [*self.group, index] if relation == "and" else [index]
         elif relation in COMPANION or relation == "among":
-            subject.relation, subject.anchor = "with", self.group[0]
+            if item.thing.place != "sky":  # "a lighthouse with stars": the stars are simply in the sky
+                subject.relation, subject.anchor = "with", self.group[0]
             self.group = [*self.group, index]
         else:
             for member in self.group:
@@ -179,7 +190,8 @@ def parse(prompt: str, lexicon: Lexicon) -> Scene:
     """The scene a prompt describes (subjects, relations, setting, time, weather, styles)."""
     scene = Scene(prompt=prompt)
     builder = _Builder(scene)
-    for item in classify(tokenize(prompt), lexicon):
+    items = classify(tokenize(prompt), lexicon)
+    for position, item in enumerate(items):
         if item.kind == "thing":
             builder.noun(item)
         elif item.kind in ("count", "vague", "color", "size"):
@@ -195,6 +207,11 @@ def parse(prompt: str, lexicon: Lexicon) -> Scene:
         elif item.kind == "unknown":
             if item.text not in scene.unknown:
                 scene.unknown.append(item.text)
+            following = items[position + 1] if position + 1 < len(items) else None
+            if following is None or following.kind != "thing":
+                # "a woman with red hair": the colour was for the hair, not for the next thing named
+                builder.count = builder.vague = builder.color = None
+                builder.scale = 1.0
         elif item.kind != "skip":
             builder.context(item)
     _merge_combos(scene, lexicon)
@@ -237,6 +254,15 @@ def _drop(scene: Scene, removed: int, *, into: int) -> None:
 
 def _infer(scene: Scene, lexicon: Lexicon) -> None:
     """Fill in what the prompt left unsaid from its subjects (a boat implies water)."""
+    table_things = [i for i, s in enumerate(scene.subjects) if s.thing.place == "table" and s.anchor is None]
+    all_small = all(s.thing.place == "table" for s in scene.subjects)
+    if table_things and all_small and "setting" not in scene.stated:
+        # small things alone ("a bowl of ramen") are set on a table indoors, as a still life
+        table = lexicon.lookup("table")
+        if table is not None:
+            scene.subjects.append(Subject(thing=table[0], word="(implied)"))
+            for i in table_things:
+                scene.subjects[i].relation, scene.subjects[i].anchor = "on", len(scene.subjects) - 1
     if "setting" not in scene.stated:
         implied = next((s.thing.implies for s in scene.subjects if s.thing.implies), None)
         if implied is None and any(s.thing.place == "floor" for s in scene.subjects):

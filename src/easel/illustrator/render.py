@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageChops, ImageOps
 
-from easel.illustrator.art import ArtSet, recolor
+from easel.illustrator.art import ATTRIBUTION, ArtSet, recolor
 from easel.illustrator.effects import lamp_glow, light_sprite, mood, shadow, style, weather
 from easel.illustrator.grounds import paint_backdrop
 from easel.illustrator.layout import GROUNDED, Frame, Placed, frame_for, plan
@@ -35,7 +35,8 @@ ALWAYS_GLOWING = frozenset({"campfire", "candle", "lantern", "sun"})
 class Illustration:
     image: Image.Image
     scene: Scene
-    counts: list[int]
+    counts: list[int]  # how many of each subject were drawn
+    placed: list[Placed]  # where, in drawing order
 
     def describe(self) -> dict[str, object]:
         described = self.scene.describe()
@@ -66,12 +67,21 @@ class Illustrator:
         """With the installed artwork; raises ArtMissing naming the package to install."""
         return cls(ArtSet.locate())
 
+    @property
+    def attribution(self) -> str:
+        return ATTRIBUTION
+
     def parse(self, prompt: str) -> Scene:
         return parse(prompt, self.lexicon)
 
     def aspect_of(self, thing: Thing) -> float:
-        prop = thing.prop
-        return ASPECT[prop] if prop is not None else self.art.metrics(thing.art).aspect
+        if thing.prop is not None:
+            return ASPECT[thing.prop]
+        aspect = self.art.metrics(thing.art).aspect
+        if thing.crop is not None:
+            x0, y0, x1, y1 = thing.crop
+            aspect *= (x1 - x0) / (y1 - y0)
+        return aspect
 
     def sprite(self, p: Placed) -> Image.Image:
         thing = p.thing
@@ -79,7 +89,13 @@ class Illustrator:
             sprite = draw_prop(thing.prop, round(p.width), round(p.height))
         else:
             text = self.art.with_skin(thing.art, p.skin) if p.skin is not None else thing.art
-            sprite = self.art.sprite(text, max(6, round(p.height)))
+            if thing.crop is None:
+                sprite = self.art.sprite(text, max(6, round(p.height)))
+            else:
+                x0, y0, x1, y1 = thing.crop
+                full = self.art.sprite(text, max(6, round(p.height / (y1 - y0))))
+                sprite = full.crop((round(x0 * full.width), round(y0 * full.height),
+                                    round(x1 * full.width), round(y1 * full.height)))
             if thing.knockout:
                 sprite = _knockout(sprite)
         if p.color is not None:
@@ -94,14 +110,14 @@ class Illustrator:
         frame = frame_for(scene, width, height)
         placed, counts = plan(scene, frame, self.aspect_of, rng)
         report("backdrop", STAGES["backdrop"])
-        canvas = paint_backdrop(frame, scene, self.art, rng)
+        canvas = paint_backdrop(frame, scene, self.art, rng, [p.box for p in placed])
         report("subjects", STAGES["subjects"])
         self._paint_subjects(canvas, frame, scene, placed, rng)
         report("finishing", STAGES["finishing"])
         if scene.setting not in INDOOR_SETTINGS and frame.ground not in ("seabed",) and scene.setting != "space":
             canvas = weather(canvas, scene.weather, frame.horizon, rng)
         canvas = style(mood(canvas, scene.moods), scene.styles, rng)
-        return Illustration(canvas, scene, counts)
+        return Illustration(canvas, scene, counts, placed)
 
     def _paint_subjects(self, canvas: Image.Image, frame: Frame, scene: Scene, placed: list[Placed],
                         rng: random.Random) -> None:

@@ -70,22 +70,34 @@ def glow(canvas: Image.Image, center: tuple[float, float], radius: float, color:
     """A soft round light added over the canvas (sun haze, a lamp at night)."""
     size = max(4, int(radius * 2))
     spot = Image.new("L", (size, size), 0)
-    ImageDraw.Draw(spot).ellipse((size * 0.25, size * 0.25, size * 0.75, size * 0.75), fill=round(255 * strength))
-    spot = spot.filter(ImageFilter.GaussianBlur(size * 0.16))
-    light = Image.new("RGB", (size, size), color)
+    # the blur must fade to nothing inside the square, or its edges show as seams
+    ImageDraw.Draw(spot).ellipse((size * 0.3, size * 0.3, size * 0.7, size * 0.7), fill=round(255 * strength))
+    spot = spot.filter(ImageFilter.GaussianBlur(size * 0.08))
     x, y = round(center[0] - size / 2), round(center[1] - size / 2)
-    region = canvas.crop((x, y, x + size, y + size))
-    region = Image.composite(Image.blend(region, light, 1.0), region, spot)
-    canvas.paste(region, (x, y))
+    canvas.paste(Image.new("RGB", (size, size), color), (x, y), spot)
 
 
-def paint_sun(canvas: Image.Image, horizon: int, time: str, rng: random.Random) -> tuple[float, float]:
-    """A sun disc: sitting on the horizon at sunrise and sunset, high at day. Returns its centre."""
+Box = tuple[int, int, int, int]
+
+
+def free_x(choices: list[float], cy: float, r: float, avoid: list[Box]) -> float:
+    """The first of `choices` where a disc of radius r at height cy clears every box in `avoid`."""
+    for cx in choices:
+        if not any(x0 - r < cx < x1 + r and y0 - r < cy < y1 + r for x0, y0, x1, y1 in avoid):
+            return cx
+    return choices[0]
+
+
+def paint_sun(canvas: Image.Image, horizon: int, time: str, rng: random.Random,
+              avoid: list[Box] | None = None) -> tuple[float, float]:
+    """A sun disc: sitting on the horizon at sunrise and sunset, high at day, clear of the
+    subjects' boxes in `avoid` where it can be. Returns its centre."""
     w, h = canvas.size
     low = time in ("sunrise", "sunset")
     r = h * (0.085 if low else 0.06)
-    cx = w * rng.uniform(0.3, 0.7) if low else w * rng.choice((0.18, 0.82))
     cy = horizon - h * 0.075 if low else min(h * 0.16, horizon * 0.3)
+    choices = [w * rng.uniform(0.3, 0.7), w * 0.15, w * 0.85] if low else [w * x for x in rng.sample((0.18, 0.82, 0.5), 3)]
+    cx = free_x(choices, cy, r, avoid or [])
     color: RGB = (255, 214, 110) if low else (255, 244, 190)
     glow(canvas, (cx, cy), r * 6, mix(color, (255, 160, 80), 0.4) if low else (255, 250, 220), 0.55)
     layer = Image.new("L", canvas.size, 0)
@@ -101,11 +113,13 @@ def _above(size: tuple[int, int], horizon: int) -> Image.Image:
     return mask
 
 
-def paint_moon(canvas: Image.Image, horizon: int, rng: random.Random) -> tuple[float, float]:
-    """A crescent moon with a faint halo, high in the night sky."""
+def paint_moon(canvas: Image.Image, horizon: int, rng: random.Random, avoid: list[Box] | None = None) -> tuple[float, float]:
+    """A crescent moon with a faint halo, high in the night sky, clear of the subjects where it can be."""
     w, h = canvas.size
     r = h * 0.055
-    cx, cy = w * rng.choice((0.2, 0.8)) + rng.uniform(-0.05, 0.05) * w, min(h * 0.16, max(r * 1.5, horizon * 0.3))
+    cy = min(h * 0.16, max(r * 1.5, horizon * 0.3))
+    jitter = rng.uniform(-0.05, 0.05) * w
+    cx = free_x([w * x + jitter for x in rng.sample((0.2, 0.8, 0.5), 3)], cy, r * 1.5, avoid or [])
     glow(canvas, (cx, cy), r * 5, (120, 130, 170), 0.35)
     disc = Image.new("L", canvas.size, 0)
     d = ImageDraw.Draw(disc)

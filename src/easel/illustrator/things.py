@@ -8,7 +8,8 @@ One line per subject: `key | art | size | place | flags | synonyms`.
 - flags: `fixed` (never mirrored), `implies=SETTING`, `time=TIME`, `surface=F` (where things
   set "on" it rest, as a fraction of its height from the top), `span=A:B` (the part of its
   width they may use), `canopy` (things "under" it stand by its trunk), `edge` (hugs a side
-  of the picture), `glow=X:Y` (a light at that spot), `knockout` (the artwork's own water is
+  of the picture), `glow=X:Y` (a light at that spot), `crop=X0:Y0:X1:Y1` (use only that part
+  of the artwork: the couch without its lamp), `knockout` (the artwork's own water is
   cut out so the scene's sea shows), `skin` (a person: a skin tone is chosen by the seed);
 - synonyms: other words for it (`_` joins a phrase's words); the lexicon derives plurals.
 
@@ -90,8 +91,8 @@ leaf        | 1F341 | 0.5 | ground | fixed        | leaves maple_leaf
 rock        | 1FAA8 | 1.2 | ground | fixed        | stone boulder pebble
 log         | 1FAB5 | 0.9 | ground |              | wood firewood
 campfire    | 1F525 | 1.2 | ground | fixed,glow=0.5:0.5 | fire bonfire flames flame
-mountain    | 26F0  | 12.0 | land  | fixed,surface=0.02 | peak summit
-snowy mountain | 1F3D4 | 12.0 | land | fixed,surface=0.02 | snow_capped_mountain glacier
+mountain    | 26F0  | 12.0 | land  | fixed,surface=0.1,span=0.28:0.48 | peak summit
+snowy mountain | 1F3D4 | 12.0 | land | fixed,surface=0.1,span=0.28:0.48 | snow_capped_mountain glacier
 volcano     | 1F30B | 11.0 | land  | fixed,surface=0.1 |
 island      | 1F3DD | 6.0 | water  | fixed,surface=0.2,implies=ocean | desert_island
 cliff       | prop:cliff | 7.0 | land | edge,surface=0.0 | bluff crag cliff_edge
@@ -254,7 +255,7 @@ milk        | 1F95B | 0.6 | table  | fixed        | glass_of_milk
 bottle      | 1F37E | 0.9 | table  | fixed        | champagne
 fruit bowl  | 1F963 | 0.6 | table  | fixed        | bowl cereal
 table       | prop:table | 2.2 | floor | fixed,surface=0.0 | desk dining_table coffee_table counter kitchen_table
-sofa        | 1F6CB | 3.2 | floor  | fixed,surface=0.58,span=0.06:0.66 | couch settee
+sofa        | 1F6CB | 2.4 | floor  | fixed,surface=0.46,span=0.14:0.86,crop=0:0.36:0.875:1 | couch settee
 chair       | 1FA91 | 2.3 | floor  |              | armchair stool seat
 bed         | 1F6CF | 2.2 | floor  | fixed,surface=0.35,span=0.1:0.9 |
 bathtub     | 1F6C1 | 2.0 | floor  | fixed        | bath_tub
