@@ -100,15 +100,15 @@ async def bench(folder: Path, *, runs: int, steps: int, side: int | None, guidan
         if threads > 0:
             torch.set_num_threads(threads)
         side = side or int(pipe.unet.config.sample_size) * int(pipe.vae_scale_factor)
-        options = {"steps": steps, "side": side, "guidance": guidance}
-        first_direct = run_direct(pipe, seed=0, **options)
-        first_easel = await run_easel(provider, entry, seed=0, **options)
+        first_direct = run_direct(pipe, seed=0, steps=steps, side=side, guidance=guidance)
+        first_easel = await run_easel(provider, entry, seed=0, steps=steps, side=side, guidance=guidance)
         same_pixels = first_direct[1] == first_easel[1]
         direct: list[float] = []
         easel: list[float] = []
         for run in range(runs):
-            direct.append(run_direct(pipe, seed=run + 1, **options)[0])
-            easel.append((await run_easel(provider, entry, seed=run + 1, **options))[0])
+            direct.append(run_direct(pipe, seed=run + 1, steps=steps, side=side, guidance=guidance)[0])
+            easel.append((await run_easel(provider, entry, seed=run + 1, steps=steps, side=side,
+                                          guidance=guidance))[0])
         await provider.aclose()
     finally:
         shutil.rmtree(home, ignore_errors=True)

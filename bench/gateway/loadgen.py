@@ -10,7 +10,8 @@ Per request it records the latency (request written -> last byte) and, for strea
 first-chunk latency (request written -> first body byte). Answers that are not a 200 with
 `usage` (and, for streams, `data: [DONE]`) count as errors. Requests that end within the
 measured window count; the warm-up before it is discarded. Run:
-`python -m bench.gateway.loadgen --port N --concurrency 8 --duration 8 [--stream]`; it prints JSON.
+`python -m bench.gateway.loadgen --port N --concurrency 8 --duration 8 [--stream | --get /healthz]`;
+it prints JSON.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import json
 import resource
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import orjson
@@ -32,8 +34,10 @@ PROMPT = [
 ]
 
 
-def request_bytes(port: int, *, model: str, stream: bool, key: str) -> bytes:
-    """The one request every client sends, byte for byte the same to every target."""
+def request_bytes(port: int, *, model: str, stream: bool, key: str, get: str | None = None) -> bytes:
+    """The one request every client sends, byte for byte the same to every target (or a bare GET of `get`)."""
+    if get is not None:
+        return f"GET {get} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\n\r\n".encode()
     payload: dict[str, Any] = {"model": model, "messages": PROMPT, "max_tokens": 64, "temperature": 0.2}
     if stream:
         payload["stream"] = True
@@ -59,8 +63,9 @@ class Samples:
 class Client(asyncio.Protocol):
     """One connection running requests back to back until `samples.stop_at`."""
 
-    def __init__(self, request: bytes, stream: bool, samples: Samples, done: asyncio.Future[None]) -> None:
-        self.request, self.stream, self.samples, self.done = request, stream, samples, done
+    def __init__(self, request: bytes, stream: bool, samples: Samples, done: asyncio.Future[None],
+                 chat: bool = True) -> None:
+        self.request, self.stream, self.samples, self.done, self.chat = request, stream, samples, done, chat
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
         self.body = bytearray()
@@ -132,7 +137,8 @@ class Client(asyncio.Protocol):
     def _finish(self, now: float) -> None:
         samples = self.samples
         samples.total += 1
-        ok = self.status == 200 and b'"usage"' in self.body and (not self.stream or b"data: [DONE]" in self.body)
+        ok = self.status == 200 and (not self.chat or (b'"usage"' in self.body and (
+            not self.stream or b"data: [DONE]" in self.body)))
         if samples.measure_from <= self.started and now <= samples.measure_to:
             if ok:
                 samples.latencies.append(now - self.started)
@@ -165,9 +171,9 @@ def summary(values: list[float]) -> dict[str, float]:
 
 
 async def run(port: int, *, concurrency: int, duration: float, warmup: float, stream: bool, model: str,
-              key: str) -> dict[str, Any]:
+              key: str, get: str | None = None) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
-    request = request_bytes(port, model=model, stream=stream, key=key)
+    request = request_bytes(port, model=model, stream=stream, key=key, get=get)
     samples = Samples()
     start = time.perf_counter()
     samples.measure_from = start + warmup
@@ -176,7 +182,7 @@ async def run(port: int, *, concurrency: int, duration: float, warmup: float, st
     for _ in range(concurrency):
         done: asyncio.Future[None] = loop.create_future()
         dones.append(done)
-        await loop.create_connection(lambda d=done: Client(request, stream, samples, d), "127.0.0.1", port)
+        await loop.create_connection(partial(Client, request, stream, samples, done, get is None), "127.0.0.1", port)
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     # bounded: every client stops at stop_at; a stuck one is given up on after 10 s more
     await asyncio.wait(dones, timeout=warmup + duration + 10)
@@ -184,7 +190,8 @@ async def run(port: int, *, concurrency: int, duration: float, warmup: float, st
     cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
     result: dict[str, Any] = {
         "concurrency": concurrency, "stream": stream, "duration_s": duration, "warmup_s": warmup,
-        "requests": len(samples.latencies), "completed_total": samples.total, "errors": samples.errors, "first_error": samples.first_error,
+        "requests": len(samples.latencies), "completed_total": samples.total, "errors": samples.errors,
+        "first_error": samples.first_error,
         "rps": len(samples.latencies) / duration, "latency": summary(samples.latencies),
         "client_cpu_share": cpu / (time.perf_counter() - start),
     }
@@ -200,13 +207,14 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=8.0)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--stream", action="store_true")
+    parser.add_argument("--get", metavar="PATH", help="send a bare GET of PATH instead (only a 200 is checked)")
     parser.add_argument("--model", default="gpt-5")
     parser.add_argument("--key", default="sk-bench")
     args = parser.parse_args()
     import uvloop
 
     result = uvloop.run(run(args.port, concurrency=args.concurrency, duration=args.duration, warmup=args.warmup,
-                            stream=args.stream, model=args.model, key=args.key))
+                            stream=args.stream, model=args.model, key=args.key, get=args.get))
     print(json.dumps(result))
 
 

@@ -27,7 +27,8 @@ import httpx
 from bench.gateway.procs import VENV_BIN, free_port, start
 
 MODEL = "local:smollm2-135m"
-MESSAGES = [{"role": "user", "content": "Write a short story about a lighthouse keeper who finds a message in a bottle."}]
+MESSAGES = [{"role": "user",
+             "content": "Write a short story about a lighthouse keeper who finds a message in a bottle."}]
 MAX_TOKENS = 128
 
 

@@ -26,7 +26,8 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
             await send({"type": "lifespan.startup.complete"})
         if _session is not None:
             await _session.close()
-        return await send({"type": "lifespan.shutdown.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
     assert _session is not None
     body, more = b"", True
     while more:

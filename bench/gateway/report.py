@@ -57,6 +57,12 @@ def targets(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _repeated(doc: dict[str, Any]) -> str:
+    rows = [f"{name} / {LABELS[target]} ({run['attempts']} tries)" for name, runs in doc["results"].items()
+            for target, run in runs.items() if run.get("attempts", 1) > 1]
+    return ("; repeated rows: " + ", ".join(rows)) if rows else "; no row needed repeating"
+
+
 def _f(value: float, digits: int = 2) -> str:
     return f"{value:,.{digits}f}"
 
@@ -91,9 +97,12 @@ def markdown(doc: dict[str, Any]) -> str:
                 f"| {r['foreign_cpu_share']:.0%} |")
     lines += ["", "client CPU: the load generator's own use of its core (well below 100 %: it was not the "
               "bottleneck). others' CPU: the share of the machine's CPU time taken by processes outside the "
-              "benchmark during the row (0 % is a clean row).",
+              "benchmark during the row (0 % is a clean row); a row above "
+              f"{doc['config']['noisy_threshold']:.0%} is measured again (at most {doc['config']['retries']} times) "
+              "and the cleanest attempt kept" + _repeated(doc) + ".",
               "", "easel's added latency as a multiple of the pass-through's (same run):", ""]
-    lines += ["| scenario | added p50: easel / pass-through | added p99: easel / pass-through |", "| --- | ---: | ---: |"]
+    lines += ["| scenario | added p50: easel / pass-through | added p99: easel / pass-through |",
+              "| --- | ---: | ---: |"]
     for name, rows in doc["comparison"].items():
         e, p = rows["easel"], rows["passthrough"]
         ratio50 = e["added_p50_ms"] / p["added_p50_ms"] if p["added_p50_ms"] > 0 else float("nan")
@@ -109,7 +118,8 @@ def markdown(doc: dict[str, Any]) -> str:
         e, d = loc["through_easel"], loc["direct_xllamacpp"]
         lines += [
             "", "| extra figure | value |", "| --- | ---: |",
-            f"| start to ready, first start (database created and migrated) | {_f(s['cold_first_start'] * 1000, 0)} ms |",
+            "| start to ready, first start (database created and migrated) "
+            f"| {_f(s['cold_first_start'] * 1000, 0)} ms |",
             f"| start to ready, later starts (median of {len(s['warm'])}) | {_f(s['warm_median'] * 1000, 0)} ms |",
             f"| idle RSS after start | {_f(r['idle_after_start'], 1)} MiB |",
             f"| idle RSS after one local chat (SmolLM2 loaded) | {_f(r['idle_after_one_local_chat'], 1)} MiB |",

@@ -39,6 +39,7 @@ class Scenario:
     name: str
     concurrency: int
     stream: bool
+    get: str | None = None  # a bare GET instead of the chat request: the servers' own floor
 
 
 SCENARIOS = (
@@ -46,6 +47,9 @@ SCENARIOS = (
     Scenario("non-streaming c8", 8, False),
     Scenario("non-streaming c32", 32, False),
     Scenario("streaming c8", 8, True),
+    # no chat work: the upstream's /healthz, forwarded by the pass-through, and easel's own
+    # /healthz (FastAPI, no upstream call): what the web framework alone costs
+    Scenario("GET /healthz c8", 8, False, get="/healthz"),
 )
 
 
@@ -65,10 +69,46 @@ def load(port: int, scenario: Scenario, *, duration: float, warmup: float, cores
            str(scenario.concurrency), "--duration", str(duration), "--warmup", str(warmup), "--key", CLIENT_KEY]
     if scenario.stream:
         cmd.append("--stream")
+    if scenario.get:
+        cmd += ["--get", scenario.get]
     out = subprocess.run(pinned(cmd, cores), check=True, capture_output=True, timeout=warmup + duration + 60,
                          cwd=HERE.parents[1])
     result: dict[str, Any] = json.loads(out.stdout)
     return result
+
+
+def measure_row(port: int, scenario: Scenario, args: argparse.Namespace,
+                procs: list[Proc]) -> tuple[dict[str, Any], int]:
+    """One row; repeated (at most --retries times) while other processes took more than --noisy of the CPU.
+
+    Returns the cleanest attempt and how many answers all attempts got (for the usage check).
+    """
+    best: dict[str, Any] | None = None
+    answered = 0
+    for attempt in range(1, args.retries + 2):
+        watch = ForeignLoad(procs)
+        result = load(port, scenario, duration=args.duration, warmup=args.warmup, cores=args.client_cores)
+        result["foreign_load"] = watch.stop()
+        answered += result["completed_total"]
+        if best is None or result["foreign_load"]["share"] < best["foreign_load"]["share"]:
+            best = result
+        if result["foreign_load"]["share"] <= args.noisy:
+            break
+    assert best is not None
+    best["attempts"] = attempt
+    return best, answered
+
+
+def wait_quiet(threshold: float, limit: float) -> float:
+    """Wait (at most `limit` seconds) until other processes use at most `threshold` of the CPU; return their share."""
+    deadline = time.monotonic() + limit
+    while True:
+        watch = ForeignLoad([])
+        time.sleep(2.0)
+        share = watch.stop()["share"]
+        if share <= threshold or time.monotonic() >= deadline:
+            return share
+        print(f"waiting for a quiet machine: others use {share:.0%} of the CPU", file=sys.stderr)
 
 
 def usage_rows(home: Path) -> int:
@@ -101,15 +141,13 @@ def run_gateways(args: argparse.Namespace, work: Path, logs: Path) -> dict[str, 
         for scenario in SCENARIOS:
             raw[scenario.name] = {}
             for target in report.TARGETS:
-                watch = ForeignLoad(procs)
-                result = load(ports[target], scenario, duration=args.duration, warmup=args.warmup, cores=client)
-                result["foreign_load"] = watch.stop()
+                result, sent = measure_row(ports[target], scenario, args, procs)
                 raw[scenario.name][target] = result
-                answered += result["completed_total"] if target == "easel" else 0
+                answered += sent if target == "easel" and scenario.get is None else 0
                 print(f"{scenario.name:>18} {target:>12}: {result['rps']:9.0f} req/s  p50 "
                       f"{result['latency']['p50_ms']:7.2f} ms  p99 {result['latency']['p99_ms']:7.2f} ms"
-                      f"  errors {result['errors']}  others' cpu {result['foreign_load']['share']:.0%}",
-                      file=sys.stderr)
+                      f"  errors {result['errors']}  others' cpu {result['foreign_load']['share']:.0%}"
+                      f"  (try {result['attempts']})", file=sys.stderr)
     finally:
         for proc in reversed(procs):
             proc.stop()
@@ -126,11 +164,17 @@ def main() -> None:
     parser.add_argument("--client-cores", default="0")
     parser.add_argument("--gateway-cores", default="1")
     parser.add_argument("--no-pin", action="store_true")
+    parser.add_argument("--noisy", type=float, default=0.1,
+                        help="a row during which other processes used more than this share of the CPU is repeated")
+    parser.add_argument("--retries", type=int, default=2, help="repeats of a noisy row, at most")
+    parser.add_argument("--wait-quiet", type=float, default=300.0,
+                        help="seconds to wait at most, before starting, for other processes to go quiet")
     args = parser.parse_args()
     if args.no_pin or (os.cpu_count() or 1) < 2:
         args.client_cores = args.gateway_cores = None
     args.out.mkdir(parents=True, exist_ok=True)
     logs = args.out / "logs"
+    quiet = wait_quiet(args.noisy, args.wait_quiet)
     with tempfile.TemporaryDirectory(prefix="easel-bench-") as tmp:
         work = Path(tmp)
         gateways = run_gateways(args, work, logs)
@@ -141,7 +185,8 @@ def main() -> None:
         "when": time.strftime("%Y-%m-%d %H:%M %Z"),
         "command": "python -m bench.gateway.run " + " ".join(sys.argv[1:]),
         "machine": machine(),
-        "config": {"duration_s": args.duration, "warmup_s": args.warmup, "pinning": pinning},
+        "config": {"duration_s": args.duration, "warmup_s": args.warmup, "pinning": pinning,
+                   "others_cpu_at_start": quiet, "noisy_threshold": args.noisy, "retries": args.retries},
         "results": gateways["raw"],
         "comparison": {name: report.compare(rows) for name, rows in gateways["raw"].items()},
         "usage_rows": gateways["usage_rows"],

@@ -105,6 +105,7 @@ def test_openai_sdk_images_generate(studio: Studio) -> None:
         ({"model": "gpt-image-1", "prompt": "x" * 9000}, "prompt"),
         ({"model": "gpt-image-1", "prompt": "x", "width": 0, "height": 0}, "width"),
         ({"model": "gpt-image-1", "prompt": "x", "width": 50000, "height": 50000}, "width"),
+        ({"model": "gpt-image-1", "prompt": "x", "steps": 20}, "steps"),
         ({"model": "grok-4", "prompt": "x"}, "model"),
         ({"model": "no-such-image-model", "prompt": "x"}, "model"),
     ],

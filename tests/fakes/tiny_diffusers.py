@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from easel.jobs import JobStopped
 
@@ -64,7 +65,7 @@ def build_tiny_pipeline(folder: Path, spec: TinySpec = TinySpec()) -> Path:
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
     vocab = byte_vocab()
-    tokenizer = CLIPTokenizer(vocab=vocab, merges=list(MERGES), model_max_length=77)
+    tokenizer = CLIPTokenizer(vocab=vocab, merges=list(MERGES), model_max_length=77)  # type: ignore[arg-type]
     torch.manual_seed(spec.seed)
     n = len(spec.channels)
     unet = UNet2DConditionModel(
@@ -84,7 +85,7 @@ def build_tiny_pipeline(folder: Path, spec: TinySpec = TinySpec()) -> Path:
         pad_token_id=vocab["<|endoftext|>"], layer_norm_eps=1e-5))
     scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
                               clip_sample=False, set_alpha_to_one=False, steps_offset=1)
-    pipe = StableDiffusionPipeline(unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
+    pipe: Any = StableDiffusionPipeline(unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
                                    scheduler=scheduler, safety_checker=None, feature_extractor=None,
                                    image_encoder=None, requires_safety_checker=False)
     pipe.set_progress_bar_config(disable=True)

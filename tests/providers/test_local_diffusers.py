@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
 from pathlib import Path
+from types import TracebackType
 
 import pytest
 
@@ -205,7 +206,7 @@ async def test_cancel_through_the_job_context(provider: LocalDiffusersProvider, 
     assert all("pipeline" not in str(tb.tb_frame.f_code.co_filename) for tb in _walk(stopped.value.__traceback__))
 
 
-def _walk(tb):  # type: ignore[no-untyped-def]
+def _walk(tb: TracebackType | None) -> Iterator[TracebackType]:
     while tb is not None:
         yield tb
         tb = tb.tb_next

@@ -284,13 +284,18 @@ class SSEDecoder:
         text = self._pending + self._text.decode(chunk)
         if not text:
             return []
-        lines = text.splitlines(keepends=True)
-        # keep an unfinished last line for the next read, and a lone "\r" that a "\n" may follow
-        last = lines[-1]
-        self._pending = lines.pop() if last[-1] not in _LINE_BREAKS or last[-1] == "\r" else ""
+        lines = text.splitlines()
+        # keep an unfinished last line for the next read, and a final "\r" that a "\n" may follow
+        end = text[-1]
+        self._pending = lines.pop() + "\r" if end == "\r" else "" if end in _LINE_BREAKS else lines.pop()
         out: list[SSEvent] = []
+        data = self._data
         for line in lines:
-            self._line(line[:-2] if line.endswith("\r\n") else line[:-1], out)
+            if line.startswith("data:"):  # the common case, inline
+                data.append(line[6:] if line[5:6] == " " else line[5:])
+            else:
+                self._line(line, out)
+                data = self._data
         return out
 
     def close(self) -> list[SSEvent]:

@@ -34,7 +34,7 @@ class RequestRoute(APIRoute):
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        return self.endpoint  # type: ignore[return-value]
+        return self.endpoint
 
 
 router = APIRouter(tags=["openai"], route_class=RequestRoute)

@@ -43,6 +43,17 @@ def shadow(canvas: Image.Image, box: tuple[int, int, int, int], time: str) -> No
     canvas.paste(Image.new("RGB", mask.size, (20, 20, 30)), (x0 - pad, y1 - sh - pad), mask)
 
 
+def bed_in(canvas: Image.Image, box: tuple[int, int, int, int], color: tuple[int, int, int]) -> None:
+    """Soften where a landform meets the ground: a low drift of the ground's colour over its foot."""
+    x0, _, x1, y1 = box
+    w = max(4, x1 - x0)
+    dh = max(4, round(w * 0.09))
+    mask = Image.new("L", (w + dh * 6, dh * 4), 0)
+    ImageDraw.Draw(mask).rounded_rectangle((dh, dh * 1.1, w + dh * 5, dh * 3.4), radius=dh, fill=255)
+    mask = mask.filter(ImageFilter.GaussianBlur(dh * 0.35))
+    canvas.paste(Image.new("RGB", mask.size, color), (x0 - dh * 3, y1 - dh * 2), mask)
+
+
 def lamp_glow(canvas: Image.Image, point: tuple[float, float], size: float, beams: bool, rng: random.Random) -> None:
     """A light at night: a halo, and for a lighthouse two wide beams across the sky."""
     if beams:

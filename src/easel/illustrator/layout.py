@@ -43,6 +43,7 @@ VARIANTS: dict[str, list[RGB]] = {
     "flower": [(250, 210, 30), (130, 50, 180), (245, 130, 180)], "house": [(240, 180, 60), (120, 180, 230)],
 }
 SKY_UNITS = 0.06  # a sky thing's height per size unit, as a fraction of the picture's height
+MIN_ROW_SHRINK = 0.6
 COPY_STEP = 0.7  # copies of one subject stand this many of their widths apart
 LAND_ON_SCALE = 0.7  # a castle on a mountain is drawn smaller than its own size would say
 
@@ -192,7 +193,8 @@ class Planner:
         """The ground roots in one row, or in a front and a back row when one would not fit the width."""
         roots = self._ground_roots()
         widths = {i: self._cluster_width(i, 1.0) for i in roots}
-        if len(roots) < 2 or sum(widths.values()) * unit <= 0.94 * self.frame.width:
+        # shrinking a little keeps one row; two rows only when one would make everything tiny
+        if len(roots) < 2 or sum(widths.values()) * unit <= 0.94 * self.frame.width / MIN_ROW_SHRINK:
             return [roots]
         rows: list[list[int]] = [[], []]
         sums = [0.0, 0.0]
@@ -244,10 +246,11 @@ class Planner:
 
     def run(self) -> list[Placed]:
         subjects = self.scene.subjects
-        for index, subject in enumerate(subjects):
-            if self.relations[index] is None and subject.thing.place not in GROUNDED:
-                self._place_free(index)
         self._place_ground_roots()
+        # landforms first, then the rest, so the sky's things can keep clear of what stands below
+        free = [i for i, s in enumerate(subjects) if self.relations[i] is None and s.thing.place not in GROUNDED]
+        for index in sorted(free, key=lambda i: subjects[i].thing.place != "land"):
+            self._place_free(index)
         pending = [i for i in range(len(subjects)) if self.relations[i] is not None]
         for _ in range(len(subjects) + 1):  # anchors first; each pass places what it can
             waiting = []
@@ -286,8 +289,9 @@ class Planner:
             elif place == "sky":
                 low = self.scene.time in ("sunset", "sunrise") and subject.thing.key == "sun"
                 base = sky_bottom + 0.05 * h if low else rng.uniform(0.1 * h + height, max(0.1 * h + height, sky_bottom))
-                self.add(index, w * (rng.uniform(0.12, 0.88) if n > 1 else rng.choice((0.22, 0.5, 0.78))),
-                         base, height, -3000.0 + base)
+                choices = [rng.uniform(0.08, 0.92) * w for _ in range(6)]
+                cx = min(choices, key=lambda x: self._overlap(x, base, height))
+                self.add(index, cx, base, height, -3000.0 + base)
             elif place == "land":
                 base = frame.horizon + 0.35 * (h - frame.horizon) if frame.horizon < h else 0.95 * h
                 self.add(index, w * (0.5 + rng.uniform(-0.18, 0.18) if n == 1 else slot), base, height, -2000.0 + base)
@@ -305,6 +309,16 @@ class Planner:
                 else:
                     base = rng.uniform(top_room, max(top_room, sky_bottom))
                 self.add(index, w * (slot * 0.8 + 0.1), base, height, 5000.0 + base)
+
+    def _overlap(self, cx: float, base: float, height: float) -> float:
+        """How much a square sprite at (cx, base) would cover what is already placed."""
+        x0, x1, y0 = cx - height / 2, cx + height / 2, base - height
+        total = 0.0
+        for group in self.placed.values():
+            for p in group:
+                px0, py0, px1, py1 = p.box
+                total += max(0.0, min(x1, px1) - max(x0, px0)) * max(0.0, min(base, py1) - max(y0, py0))
+        return total
 
     def _place_ground_roots(self) -> None:
         rng, frame = self.rng, self.frame

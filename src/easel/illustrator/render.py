@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageChops, ImageOps
 
 from easel.illustrator.art import ATTRIBUTION, ArtSet, recolor
-from easel.illustrator.effects import lamp_glow, light_sprite, mood, shadow, style, weather
+from easel.illustrator.effects import bed_in, lamp_glow, light_sprite, mood, shadow, style, weather
 from easel.illustrator.grounds import paint_backdrop
 from easel.illustrator.layout import GROUNDED, Frame, Placed, frame_for, plan
 from easel.illustrator.lexicon import Lexicon, Thing
@@ -123,14 +123,22 @@ class Illustrator:
                         rng: random.Random) -> None:
         indoor = scene.setting in INDOOR_SETTINGS
         dark = scene.time in ("night", "evening")
+        # in space and under the sea the subjects are lit as by day, whatever the hour
+        light_time = "day" if scene.setting in ("space", "underwater") else scene.time
         lights: list[tuple[Placed, Image.Image]] = []
         for p in placed:
-            sprite = light_sprite(self.sprite(p), scene.time, indoor)
+            sprite = light_sprite(self.sprite(p), light_time, indoor)
             x, y = round(p.cx - sprite.width / 2), round(p.base - sprite.height)
             relation = scene.subjects[p.subject].relation if scene.subjects[p.subject].anchor is not None else None
             if p.thing.place in GROUNDED and relation not in ("on", "in", "above", "riding") and frame.ground != "none":
                 shadow(canvas, (x, y, x + sprite.width, y + sprite.height), scene.time)
+            ground = None
+            if p.thing.place == "land" and not p.thing.edge and frame.horizon < frame.height:
+                ground = canvas.getpixel((min(frame.width - 1, max(0, round(p.cx))),
+                                          min(frame.height - 1, round(p.base + 0.03 * frame.height))))
             canvas.paste(sprite, (x, y), sprite)
+            if isinstance(ground, tuple):
+                bed_in(canvas, (x, y, x + sprite.width, y + sprite.height), (ground[0], ground[1], ground[2]))
             if p.thing.glow is not None and (dark or p.thing.key in ALWAYS_GLOWING):
                 lights.append((p, sprite))
         for p, sprite in lights:

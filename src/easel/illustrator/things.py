@@ -77,7 +77,7 @@ tree        | 1F333 | 7.0 | ground | canopy,fixed | oak maple elm deciduous_tree
 pine        | 1F332 | 7.0 | ground | canopy,fixed | pine_tree fir spruce evergreen conifer
 christmas tree | 1F384 | 5.5 | ground | fixed    | xmas_tree
 palm tree   | 1F334 | 7.5 | ground | canopy,implies=beach | palm coconut_tree
-cactus      | 1F335 | 3.8 | ground | fixed,implies=desert | saguaro
+cactus      | 1F335 | 2.8 | ground | fixed,implies=desert | saguaro
 flower      | 1F337 | 1.0 | ground | fixed        | tulip blossom bloom wildflower
 rose        | 1F339 | 1.0 | ground | fixed        |
 sunflower   | 1F33B | 1.8 | ground | fixed        |

@@ -87,6 +87,10 @@ class Provider(ABC):
         """Stream one chat answer as ChatEvents. Closing the iterator stops the upstream work."""
         raise UnsupportedTask(f"Provider '{self.name}' does not serve chat models.", param="model")
 
+    def check_image_request(self, entry: ModelEntry, request: ImageRequest) -> None:
+        """Refuse, before any job exists, what this provider's wire format can't express (raise a 4xx).
+        The default accepts: `tasks.image.check_supported` has already applied the catalog's limits."""
+
     async def generate_images(self, entry: ModelEntry, request: ImageRequest, progress: Progress) -> ImageResult:
         """Make `request.n` images. Report progress; stop (and cancel upstream) when canceled."""
         raise UnsupportedTask(f"Provider '{self.name}' does not serve image models.", param="model")

@@ -81,6 +81,9 @@ class FalProvider(Provider):
 
     # -- the tasks -------------------------------------------------------------
 
+    def check_image_request(self, entry: ModelEntry, request: ImageRequest) -> None:
+        image_input(request, entry.upstream_name)  # raises on what the model's input can't take
+
     async def generate_images(self, entry: ModelEntry, request: ImageRequest, progress: Progress) -> ImageResult:
         body = image_input(request, entry.upstream_name)
         request_id, result, tracker = await self._run(entry, body, progress)

@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 class GeminiImagesMixin:
     """`generate_images` for GeminiProvider."""
 
+    def check_image_request(self, entry: ModelEntry, request: ImageRequest) -> None:
+        if entry.task == "image" and entry.family == "imagen":
+            imagen.to_wire(request, entry)  # raises on what :predict can't take
+
     async def generate_images(self, entry: ModelEntry, request: ImageRequest, progress: Progress) -> ImageResult:
         provider = cast("GeminiProvider", self)
         if entry.provider != provider.name or not imagen.speaks_for(entry):

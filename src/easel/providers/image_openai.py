@@ -74,6 +74,10 @@ def parse_json(body: bytes, *, provider: str) -> Any:
 class OpenAIImagesMixin:
     """`generate_images` over `POST {base}/images/generations` for OpenAICompatibleProvider."""
 
+    def check_image_request(self, entry: ModelEntry, request: ImageRequest) -> None:
+        if openai_images.rules_for(entry) is not None:
+            openai_images.to_wire(request, entry)  # raises on what the endpoint can't take
+
     async def generate_images(self, entry: ModelEntry, request: ImageRequest, progress: Progress) -> ImageResult:
         provider = cast("OpenAICompatibleProvider", self)
         if entry.provider != provider.name or openai_images.rules_for(entry) is None:

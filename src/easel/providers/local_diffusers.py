@@ -175,6 +175,8 @@ class LocalDiffusersProvider(Provider):
             aborted.set()
             with contextlib.suppress(BaseException):
                 await asyncio.wait({worker})
+            if worker.done() and not worker.cancelled():
+                worker.exception()  # the _Aborted we caused: retrieved, so asyncio does not log it
             raise
 
     def _generate_blocking(self, entry: ModelEntry, folder: Path, request: ImageRequest, seed: int,

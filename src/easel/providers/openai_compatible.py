@@ -69,9 +69,9 @@ def env_proxy(url: str) -> str | None:
     (and ~/.netrc) in a worker thread on every request, which costs more than the request.
     """
     parts = urllib.parse.urlsplit(url)
-    if urllib.request.proxy_bypass_environment(parts.hostname or ""):
+    if urllib.request.proxy_bypass(parts.hostname or ""):
         return None
-    proxies = urllib.request.getproxies_environment()
+    proxies = urllib.request.getproxies()
     return proxies.get(parts.scheme) or proxies.get("all")
 
 
@@ -216,7 +216,8 @@ class OpenAICompatibleProvider(OpenAIImagesMixin, Provider):
             timeout = aiohttp.ClientTimeout(total=None, connect=self.settings.upstream_timeout_seconds,
                                             sock_connect=self.settings.upstream_connect_timeout_seconds,
                                             sock_read=self.settings.upstream_timeout_seconds)
-            connector = aiohttp.TCPConnector(limit=_MAX_CONNECTIONS, ssl=_ssl_context())
+            # idle connections close after 5 s, as httpx's did: before a host's own keep-alive limit
+            connector = aiohttp.TCPConnector(limit=_MAX_CONNECTIONS, keepalive_timeout=5.0, ssl=_ssl_context())
             self._http = aiohttp.ClientSession(timeout=timeout, connector=connector)
             self._http_loop = loop
             self._proxy = env_proxy(self.base_url)
@@ -236,7 +237,8 @@ class OpenAICompatibleProvider(OpenAIImagesMixin, Provider):
         if isinstance(exc, TimeoutError):  # aiohttp's timeouts are TimeoutErrors
             kind = "ConnectTimeout" if isinstance(exc, aiohttp.ConnectionTimeoutError) else "ReadTimeout"
             return UpstreamTimeout(f"no answer in time ({kind})", provider=self.name)
-        if isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError)):
+        cut = (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientResponseError)
+        if isinstance(exc, cut):
             return UpstreamError(f"connection closed mid-answer: {exc}", provider=self.name,
                                  code="upstream_stream_cut")
         return UpstreamError(f"could not reach the provider: {exc}", provider=self.name,

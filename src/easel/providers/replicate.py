@@ -81,6 +81,9 @@ class ReplicateProvider(Provider):
 
     # -- the tasks -------------------------------------------------------------
 
+    def check_image_request(self, entry: ModelEntry, request: ImageRequest) -> None:
+        image_input(request, entry.upstream_name)  # raises on what the model's input can't take
+
     async def generate_images(self, entry: ModelEntry, request: ImageRequest, progress: Progress) -> ImageResult:
         model_input = image_input(request, entry.upstream_name)
         prediction, tracker = await self._run(entry, model_input, progress)

@@ -7,7 +7,7 @@ a few comparisons); usage goes to a buffered recorder, never awaited on the requ
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -104,7 +104,7 @@ class ChatService:
 
     async def stream(
         self, prepared: PreparedChat, *, owner_id: str, endpoint: str, timings: ChatTimings | None = None
-    ) -> AsyncIterator[ChatEvent]:
+    ) -> AsyncGenerator[ChatEvent, None]:
         """The provider's events, measured and accounted. Closing this closes the provider stream."""
         timings = timings or ChatTimings()
         status = "succeeded"
@@ -123,7 +123,7 @@ class ChatService:
             status = "canceled"
             raise
         finally:
-            await events.aclose()
+            await events.aclose()  # type: ignore[attr-defined]  # providers implement it as a generator
             timings.total_ms = (time.perf_counter() - timings.started) * 1000
             usage = timings.usage or Usage()
             self.usage.record(

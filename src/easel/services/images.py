@@ -75,6 +75,7 @@ class ImageService:
     def prepare_image(self, request: ImageRequest) -> tuple[Resolved, ImageRequest]:
         resolved = self.resolve(request.model, "image")
         check_supported(request, resolved.entry)
+        resolved.provider.check_image_request(resolved.entry, request)
         return resolved, request.model_copy(update={"model": resolved.entry.id})
 
     # -- submitting --------------------------------------------------------------
