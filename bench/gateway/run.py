@@ -47,6 +47,7 @@ SCENARIOS = (
     Scenario("non-streaming c8", 8, False),
     Scenario("non-streaming c32", 32, False),
     Scenario("streaming c8", 8, True),
+    Scenario("streaming c1", 1, True),  # not asked for: the overhead of one stream on an idle server
     # no chat work: the upstream's /healthz, forwarded by the pass-through, and easel's own
     # /healthz (FastAPI, no upstream call): what the web framework alone costs
     Scenario("GET /healthz c8", 8, False, get="/healthz"),

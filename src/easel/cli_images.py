@@ -6,6 +6,7 @@ events with a progress bar, and writes the results where the user asked.
 
 from __future__ import annotations
 
+import mimetypes
 import shutil
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from rich.table import Table
 from easel.api.deps import Services
 from easel.config import Settings
 from easel.errors import InvalidRequest, UpstreamError
-from easel.jobs import JobFailed, JobProgress, JobRecord, JobSnapshot, JobSucceeded
+from easel.jobs import JobProgress, JobRecord, JobSnapshot, JobSucceeded
 from easel.studio import open_studio
 from easel.tasks.image import ImageRequest, UpscaleRequest
 
@@ -52,12 +53,12 @@ async def _follow(services: Services, job: JobRecord, err: Console, label: str) 
 async def _export(services: Services, job: JobRecord, destination: Path, single_file: bool) -> list[Path]:
     written: list[Path] = []
     for index, asset_id in enumerate((job.outputs or {}).get("assets", [])):
-        path, _ = await services.assets.open_content(owner_id=LOCAL_ACCOUNT, asset_id=asset_id)
+        path, mime = await services.assets.open_content(owner_id=LOCAL_ACCOUNT, asset_id=asset_id)
         if single_file:
             target = destination
         else:
             destination.mkdir(parents=True, exist_ok=True)
-            target = destination / f"{job.id}-{index + 1}{Path(path).suffix or '.png'}"
+            target = destination / f"{job.id}-{index + 1}{mimetypes.guess_extension(mime) or '.png'}"
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
         written.append(target)

@@ -41,7 +41,7 @@ def run_pull_cli(repo_id: str, settings: Settings, console: Console, *, name: st
     token = token or settings.credential(SOURCE, TOKEN_ENV)
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=False) as bar:
+    with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task(escape(repo_id), total=None)
 
         def report(done: int, total: int, current: str) -> None:

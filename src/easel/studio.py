@@ -38,6 +38,7 @@ async def open_studio(settings: Settings, *, run_workers: bool = True) -> AsyncI
     chat = ChatService(catalog=catalog, providers=providers, usage=usage)
     conversations = ConversationService(database=database, chat=chat, settings=settings)
     assets = AssetStore(database, settings.home / "assets")
+    await assets.sweep()  # temp files and orphans a crash may have left
     images = ImageService(settings=settings, catalog=catalog, providers=providers, assets=assets)
     handlers = HandlerRegistry()
     images.register_handlers(handlers)

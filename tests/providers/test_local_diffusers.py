@@ -30,10 +30,9 @@ from easel.errors import InvalidRequest, UnsupportedParameter, UpstreamError
 from easel.jobs import JobContext, JobRecord, JobStopped
 from easel.providers.base import ENTRY_POINT_GROUP
 from easel.providers.local_diffusers import LocalDiffusersProvider, create_providers, models_dir
+from easel.providers.local_diffusers_runtime import PipelineDefaults, plan_run
 from easel.tasks.image import ASPECT_RATIOS, ImageRequest, ImageResult, check_supported
 from tests.fakes.tiny_diffusers import StopAt, build_tiny_pipeline, pixels
-
-pytest.importorskip("diffusers")
 
 
 @pytest.fixture(scope="session")
@@ -130,6 +129,22 @@ def test_pipeline_folders_become_image_models(tmp_path: Path, tiny_pipeline: Pat
 
 def test_no_models_folder_means_no_models(tmp_path: Path) -> None:
     assert LocalDiffusersProvider(Settings(home=tmp_path, local_threads=1)).extra_models() == []
+
+
+def test_plan_run_fills_in_the_pipelines_defaults() -> None:
+    sd = PipelineDefaults(class_name="StableDiffusionPipeline", scheduler="PNDMScheduler", side=512, steps=25,
+                          guidance=7.5, accepts=frozenset({"prompt", "negative_prompt", "guidance_scale"}))
+    plan = plan_run(ImageRequest(model="m", prompt="p"), sd, seed=2**32 + 5)
+    assert (plan.width, plan.height, plan.steps, plan.guidance, plan.seed) == (512, 512, 25, 7.5, 5)
+    wide = plan_run(ImageRequest(model="m", prompt="p", aspect_ratio="16:9", steps=4, guidance=2.0), sd, seed=1)
+    assert wide.width % 8 == 0 and wide.height % 8 == 0 and abs(wide.width / wide.height - 16 / 9) < 0.05
+    assert abs(wide.width * wide.height - 512 * 512) / (512 * 512) < 0.05
+    assert (wide.steps, wide.guidance) == (4, 2.0)
+    flux = PipelineDefaults(class_name="FluxPipeline", scheduler=None, side=1024, steps=25, guidance=None,
+                            accepts=frozenset({"prompt"}))
+    assert plan_run(ImageRequest(model="m", prompt="p", guidance=3.0), flux, seed=1).guidance is None
+    with pytest.raises(UnsupportedParameter):
+        plan_run(ImageRequest(model="m", prompt="p", negative_prompt="blur"), flux, seed=1)
 
 
 # -- generating -------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import asyncio
 import io
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -24,7 +25,7 @@ from easel.storage.jobs import JobRecord
 from easel.tasks.image import ASPECT_RATIOS, ImageRequest, ImageResult, check_supported, dimensions_for
 
 RED_CAR = "a red car under a tree at sunset"
-SMALL = {"width": 320, "height": 256}
+SMALL: dict[str, Any] = {"width": 320, "height": 256}
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +60,7 @@ class Events:
             self.ctx.interrupt("canceled")
 
 
-async def generate(provider: LocalIllustratorProvider, entry: ModelEntry, events: Events | None = None,
+async def generate(provider: LocalIllustratorProvider, entry: ModelEntry, *, events: Events | None = None,
                    **options: object) -> ImageResult:
     request = ImageRequest(model=entry.id, **{"prompt": RED_CAR, "seed": 7, **options})  # type: ignore[arg-type]
     check_supported(request, entry)
@@ -255,7 +256,7 @@ async def test_output_formats(provider: LocalIllustratorProvider, entry: ModelEn
 async def test_progress_is_reported_per_image_and_stage(provider: LocalIllustratorProvider,
                                                          entry: ModelEntry) -> None:
     events = Events()
-    await generate(provider, entry, events, n=2, **SMALL)
+    await generate(provider, entry, events=events, n=2, **SMALL)
     await asyncio.sleep(0)  # progress from the worker thread lands on the loop
     fractions = [f for f, _ in events.seen]
     messages = [m or "" for _, m in events.seen]
@@ -269,13 +270,13 @@ async def test_cancel_before_rendering_stops(provider: LocalIllustratorProvider,
     events = Events()
     events.ctx.interrupt("canceled")
     with pytest.raises(JobStopped):
-        await generate(provider, entry, events, **SMALL)
+        await generate(provider, entry, events=events, **SMALL)
     assert events.seen == []
 
 
 async def test_cancel_between_images_stops(provider: LocalIllustratorProvider, entry: ModelEntry) -> None:
     events = Events(cancel_at="image 1/4 done")
     with pytest.raises(JobStopped):
-        await generate(provider, entry, events, n=4, **SMALL)
+        await generate(provider, entry, events=events, n=4, **SMALL)
     # the cancel lands while image 2 is drawn; image 3 never starts
     assert not any((m or "").startswith("image 3/4") for _, m in events.seen)

@@ -100,7 +100,8 @@ def weather(canvas: Image.Image, kind: str | None, horizon: int, rng: random.Ran
         d = ImageDraw.Draw(canvas)
         for _ in range(int(w * h / 30000)):
             x, y, r = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(0.004, 0.009) * w
-            d.ellipse((x - r, y - r * 0.6, x + r, y + r * 0.6), fill=rng.choice(((214, 110, 40), (190, 60, 30), (230, 170, 50))))
+            leaf = rng.choice(((214, 110, 40), (190, 60, 30), (230, 170, 50)))
+            d.ellipse((x - r, y - r * 0.6, x + r, y + r * 0.6), fill=leaf)
     return canvas
 
 
@@ -169,13 +170,16 @@ def style(image: Image.Image, styles: list[str], rng: random.Random) -> Image.Im
             grey = ImageOps.grayscale(image)
             image = _vignette(ImageOps.colorize(grey, (50, 30, 16), (250, 236, 206)), 0.3)
         elif name == "pastel":
-            image = Image.blend(ImageEnhance.Color(image).enhance(0.7), Image.new("RGB", image.size, (255, 250, 252)), 0.3)
+            soft = ImageEnhance.Color(image).enhance(0.7)
+            image = Image.blend(soft, Image.new("RGB", image.size, (255, 250, 252)), 0.3)
         elif name == "neon":
             dark = ImageEnhance.Brightness(ImageEnhance.Color(image).enhance(1.8)).enhance(0.7)
-            image = ImageChops.screen(_tint(dark, (255, 120, 255), 0.3), dark.filter(ImageFilter.GaussianBlur(image.width * 0.01)))
+            halo = dark.filter(ImageFilter.GaussianBlur(image.width * 0.01))
+            image = ImageChops.screen(_tint(dark, (255, 120, 255), 0.3), halo)
         elif name == "pixel":
             small = image.resize((max(1, image.width // 12), max(1, image.height // 12)), Image.Resampling.BILINEAR)
-            image = small.quantize(48, dither=Image.Dither.NONE).convert("RGB").resize(image.size, Image.Resampling.NEAREST)
+            flat = small.quantize(48, dither=Image.Dither.NONE).convert("RGB")
+            image = flat.resize(image.size, Image.Resampling.NEAREST)
         elif name == "oil":
             image = ImageEnhance.Color(image.filter(ImageFilter.ModeFilter(max(3, image.width // 120)))).enhance(1.15)
     return image
@@ -184,7 +188,8 @@ def style(image: Image.Image, styles: list[str], rng: random.Random) -> Image.Im
 def _paper(image: Image.Image, rng: random.Random, color: RGB) -> Image.Image:
     # the grain comes from the seed (Pillow's effect_noise would not repeat from run to run)
     small = (max(1, image.width // 4), max(1, image.height // 4))
-    noise = Image.frombytes("L", small, rng.randbytes(small[0] * small[1])).resize(image.size, Image.Resampling.BILINEAR)
+    grain = Image.frombytes("L", small, rng.randbytes(small[0] * small[1]))
+    noise = grain.resize(image.size, Image.Resampling.BILINEAR)
     paper = Image.merge("RGB", [noise.point(lambda v, c=c: max(0, min(255, c - 6 + v // 20))) for c in color])
     return ImageChops.multiply(image, paper)
 

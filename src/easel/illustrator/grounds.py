@@ -12,7 +12,7 @@ from collections.abc import Callable
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from easel.illustrator.art import ArtSet
-from easel.illustrator.layout import Frame
+from easel.illustrator.frame import Frame
 from easel.illustrator.scene import Scene
 from easel.illustrator.sky import (
     DARK_TIMES,
@@ -247,7 +247,8 @@ def _nebula(canvas: Image.Image, rng: random.Random) -> None:
     d = ImageDraw.Draw(layer)
     for _ in range(4):
         x, y, r = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(0.15, 0.35) * w
-        d.ellipse((x - r, y - r * 0.6, x + r, y + r * 0.6), fill=rng.choice(((90, 40, 130), (30, 60, 130), (120, 40, 90))))
+        tone = rng.choice(((90, 40, 130), (30, 60, 130), (120, 40, 90)))
+        d.ellipse((x - r, y - r * 0.6, x + r, y + r * 0.6), fill=tone)
     layer = layer.filter(ImageFilter.GaussianBlur(w * 0.08))
     canvas.paste(Image.blend(canvas, layer, 0.5), (0, 0))
 
@@ -265,7 +266,8 @@ def _meadow(canvas: Image.Image, frame: Frame, scene: Scene, rng: random.Random,
     _ground(canvas, top + round(h * 0.02), colors, time)
     haze = lit((150, 180, 160), time)
     if scene.setting == "park":
-        _scatter(canvas, art, "\U0001F333\U0001F333\U0001F332", top + h * 0.01, top + h * 0.05, h * 0.1, 14, rng, haze, 0.45, time)
+        _scatter(canvas, art, "\U0001F333\U0001F333\U0001F332", top + h * 0.01, top + h * 0.05, h * 0.1, 14, rng,
+                 haze, 0.45, time)
         d = ImageDraw.Draw(canvas)
         d.polygon([(w * 0.42, top + h * 0.06), (w * 0.5, top + h * 0.06), (w * 0.8, h), (w * 0.25, h)],
                   fill=lit((222, 206, 168), time))
@@ -326,7 +328,8 @@ def _water(canvas: Image.Image, frame: Frame, scene: Scene, rng: random.Random, 
         sand = GROUND_COLORS["snow"] if scene.weather == "snow" else GROUND_COLORS["sand"]
         _ground(canvas, frame.shore, sand, scene.time)
         d = ImageDraw.Draw(canvas)
-        d.line((0, frame.shore, frame.width, frame.shore), fill=lit((236, 244, 250), scene.time), width=max(2, h // 150))
+        foam = lit((236, 244, 250), scene.time)
+        d.line((0, frame.shore, frame.width, frame.shore), fill=foam, width=max(2, h // 150))
 
 
 SCENERY: dict[str, Scenery] = {

@@ -1,7 +1,7 @@
 """The layout planner: a Scene and a canvas size to placed sprites, seeded.
 
-The frame puts a horizon where the setting wants it (low for the ocean, none in space).
-Subjects that relate to nothing are roots: sky things scatter in the sky, landforms stand
+The frame (`frame.py`) puts a horizon where the setting wants it (low for the ocean, none
+in space). Subjects that relate to nothing are roots: sky things scatter in the sky, landforms stand
 on the horizon, ground things are packed left to right on the ground band with their
 companions, at a depth the seed picks. Related subjects are placed from their anchor:
 `on` sits on its surface, `under` by its trunk or between its legs, `above` over it, `with`
@@ -13,27 +13,15 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from easel.illustrator.frame import GROUNDED, Frame, Placed
 from easel.illustrator.lexicon import Thing
 from easel.illustrator.props import SURFACE_SPAN
 from easel.illustrator.scene import Scene, Subject
 from easel.illustrator.words import RGB
 
-#: setting -> (horizon as a fraction of the height, ground kind)
-FRAMES: dict[str, tuple[float, str]] = {
-    "meadow": (0.62, "grass"), "park": (0.6, "grass"), "garden": (0.6, "grass"), "farm": (0.6, "grass"),
-    "forest": (0.62, "grass"), "jungle": (0.62, "grass"), "mountains": (0.64, "grass"),
-    "city": (0.64, "street"), "road": (0.62, "street"), "beach": (0.5, "sand"), "ocean": (0.5, "water"),
-    "lake": (0.55, "water"), "desert": (0.6, "sand"), "snow": (0.6, "snow"), "space": (1.0, "none"),
-    "sky": (1.0, "none"), "underwater": (0.0, "seabed"), "room": (0.64, "floor"), "bedroom": (0.64, "floor"),
-    "kitchen": (0.64, "floor"), "cafe": (0.64, "floor"), "office": (0.64, "floor"),
-}
-BEACH_SHORE = 0.68
-WATER_SHORE = 0.82
 TARGET = {"ground": 0.5, "land": 0.44, "none": 0.4, "seabed": 0.36, "floor": 0.46}
 STILL_LIFE_TARGET = 0.3  # the largest object on a table, when the table is the scene
-GROUNDED = frozenset({"ground", "floor", "table"})
 #: colours for the second, third... copy of a subject whose colour the prompt left open
 VARIANTS: dict[str, list[RGB]] = {
     "cat": [(128, 128, 134), (70, 66, 64), (236, 226, 210)], "dog": [(150, 104, 60), (70, 66, 64), (230, 218, 196)],
@@ -46,70 +34,6 @@ SKY_UNITS = 0.06  # a sky thing's height per size unit, as a fraction of the pic
 MIN_ROW_SHRINK = 0.6
 COPY_STEP = 0.7  # copies of one subject stand this many of their widths apart
 LAND_ON_SCALE = 0.7  # a castle on a mountain is drawn smaller than its own size would say
-
-
-@dataclass(frozen=True, slots=True)
-class Frame:
-    width: int
-    height: int
-    setting: str
-    horizon: int  # 0: no sky (underwater); height: no ground (space, sky)
-    ground: str  # grass, street, sand, snow, water, floor, seabed, none
-    shore: int | None = None  # where water gives way to sand (beach), from the top
-
-    @property
-    def band(self) -> tuple[float, float]:
-        """The vertical range where grounded things stand (their bottoms)."""
-        h = self.height
-        if self.ground == "none":
-            return 0.55 * h, 0.9 * h
-        if self.ground == "seabed":
-            return 0.86 * h, 0.95 * h
-        top = max(self.horizon, self.shore or 0)
-        return top + 0.18 * (h - top), h - 0.035 * h
-
-    @property
-    def water_band(self) -> tuple[float, float]:
-        h = self.height
-        bottom = self.shore if self.shore else h
-        return self.horizon + 0.3 * (bottom - self.horizon), bottom - 0.02 * h
-
-
-def frame_for(scene: Scene, width: int, height: int) -> Frame:
-    horizon, ground = FRAMES.get(scene.setting, FRAMES["meadow"])
-    shore: int | None = None
-    if ground == "sand" and scene.setting == "beach":
-        shore = round(BEACH_SHORE * height)
-    roots_on_ground = any(s.anchor is None and s.thing.place in GROUNDED for s in scene.subjects)
-    if ground == "water" and (roots_on_ground or any(s.thing.edge for s in scene.subjects)):
-        shore = round(WATER_SHORE * height) if roots_on_ground else None
-    return Frame(width, height, scene.setting, round(horizon * height), ground, shore)
-
-
-@dataclass(slots=True)
-class Placed:
-    """One sprite: where it stands (centre x, bottom y), how big, and how it is drawn."""
-
-    subject: int
-    thing: Thing
-    cx: float
-    base: float
-    height: float
-    width: float
-    z: float
-    flip: bool = False
-    color: RGB | None = None
-    skin: int | None = None
-    bleed: bool = False  # may run out of the picture (a close view's table)
-
-    @property
-    def top(self) -> float:
-        return self.base - self.height
-
-    @property
-    def box(self) -> tuple[int, int, int, int]:
-        return (round(self.cx - self.width / 2), round(self.top), round(self.cx + self.width / 2), round(self.base))
-
 
 AspectOf = Callable[[Thing], float]
 
@@ -128,7 +52,8 @@ def _effective_relation(scene: Scene, index: int) -> str | None:
     if subject.relation == "among":
         return "with"
     # a chain that comes back to itself is cut
-    seen, cursor = {index}, subject.anchor
+    seen: set[int] = {index}
+    cursor: int | None = subject.anchor
     while cursor is not None:
         if cursor in seen:
             return None
@@ -288,7 +213,8 @@ class Planner:
                          max(height, 0.42 * h if frame.ground == "none" else height), -3000.0)
             elif place == "sky":
                 low = self.scene.time in ("sunset", "sunrise") and subject.thing.key == "sun"
-                base = sky_bottom + 0.05 * h if low else rng.uniform(0.1 * h + height, max(0.1 * h + height, sky_bottom))
+                high = 0.1 * h + height
+                base = sky_bottom + 0.05 * h if low else rng.uniform(high, max(high, sky_bottom))
                 choices = [rng.uniform(0.08, 0.92) * w for _ in range(6)]
                 cx = min(choices, key=lambda x: self._overlap(x, base, height))
                 self.add(index, cx, base, height, -3000.0 + base)
@@ -298,7 +224,8 @@ class Planner:
             elif place == "water" and frame.ground in ("water", "sand") and frame.horizon < h:
                 lo, hi = frame.water_band
                 base = rng.uniform(lo + 0.35 * (hi - lo), hi)
-                self.add(index, w * (slot * 0.8 + 0.1), base, height * (0.8 + 0.2 * (base - lo) / max(1, hi - lo)), base)
+                depth = 0.8 + 0.2 * (base - lo) / max(1, hi - lo)
+                self.add(index, w * (slot * 0.8 + 0.1), base, height * depth, base)
             elif place == "underwater" or frame.ground == "seabed":
                 base = rng.uniform(0.25 * h + height, 0.82 * h)
                 self.add(index, w * (slot * 0.8 + 0.1), base, height, base)
@@ -398,7 +325,8 @@ class Planner:
             base = surface + 0.04 * height if relation != "in" else anchor.base - 0.12 * anchor.height
             for k in range(n):
                 cx = left + slot * (first + k + 0.5) + rng.uniform(-0.08, 0.08) * slot
-                self.add(index, cx, base + rng.uniform(0, 0.01) * frame.height, height, anchor.z + 0.5 + (first + k) * 0.01)
+                sit = base + rng.uniform(0, 0.01) * frame.height
+                self.add(index, cx, sit, height, anchor.z + 0.5 + (first + k) * 0.01)
             return
         if relation == "above" or (relation == "on" and anchor.thing.place == "sky"):
             gap = 0.03 * frame.height

@@ -11,6 +11,7 @@ No language model is involved: the same prompt always gives the same scene.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from easel.illustrator.lexicon import Lexicon, Thing
@@ -44,10 +45,10 @@ COMPANION = frozenset({"with", "of"})
 #: vessels that "of" fills: the thing inside is drawn instead ("a cup of tea" is tea)
 CONTAINERS = frozenset({"fruit bowl", "coffee", "bucket", "bottle"})
 SKY_PLURAL = (5, 9)  # "stars", "clouds": a sky holds more of them than a bare plural says
-CATEGORIES: tuple[tuple[str, dict[str, object]], ...] = (
-    ("relation", RELATIONS), ("color", COLORS), ("count", NUMBERS), ("vague", VAGUE_COUNTS),  # type: ignore[arg-type]
-    ("size", SIZES), ("setting", SETTINGS), ("time", TIMES), ("weather", WEATHER),  # type: ignore[arg-type]
-    ("style", STYLES), ("mood", MOODS),  # type: ignore[arg-type]
+CATEGORIES: tuple[tuple[str, Mapping[str, object]], ...] = (
+    ("relation", RELATIONS), ("color", COLORS), ("count", NUMBERS), ("vague", VAGUE_COUNTS),
+    ("size", SIZES), ("setting", SETTINGS), ("time", TIMES), ("weather", WEATHER),
+    ("style", STYLES), ("mood", MOODS),
 )
 
 

@@ -16,7 +16,8 @@ from PIL import Image, ImageChops, ImageOps
 from easel.illustrator.art import ATTRIBUTION, ArtSet, recolor
 from easel.illustrator.effects import bed_in, lamp_glow, light_sprite, mood, shadow, style, weather
 from easel.illustrator.grounds import paint_backdrop
-from easel.illustrator.layout import GROUNDED, Frame, Placed, frame_for, plan
+from easel.illustrator.frame import GROUNDED, Frame, Placed, frame_for
+from easel.illustrator.layout import plan
 from easel.illustrator.lexicon import Lexicon, Thing
 from easel.illustrator.parse import parse
 from easel.illustrator.props import ASPECT, draw_prop

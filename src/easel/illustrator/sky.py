@@ -96,7 +96,10 @@ def paint_sun(canvas: Image.Image, horizon: int, time: str, rng: random.Random,
     low = time in ("sunrise", "sunset")
     r = h * (0.085 if low else 0.06)
     cy = horizon - h * 0.075 if low else min(h * 0.16, horizon * 0.3)
-    choices = [w * rng.uniform(0.3, 0.7), w * 0.15, w * 0.85] if low else [w * x for x in rng.sample((0.18, 0.82, 0.5), 3)]
+    if low:
+        choices = [w * rng.uniform(0.3, 0.7), w * 0.15, w * 0.85]
+    else:
+        choices = [w * x for x in rng.sample((0.18, 0.82, 0.5), 3)]
     cx = free_x(choices, cy, r, avoid or [])
     color: RGB = (255, 214, 110) if low else (255, 244, 190)
     glow(canvas, (cx, cy), r * 6, mix(color, (255, 160, 80), 0.4) if low else (255, 250, 220), 0.55)
@@ -113,7 +116,8 @@ def _above(size: tuple[int, int], horizon: int) -> Image.Image:
     return mask
 
 
-def paint_moon(canvas: Image.Image, horizon: int, rng: random.Random, avoid: list[Box] | None = None) -> tuple[float, float]:
+def paint_moon(canvas: Image.Image, horizon: int, rng: random.Random,
+               avoid: list[Box] | None = None) -> tuple[float, float]:
     """A crescent moon with a faint halo, high in the night sky, clear of the subjects where it can be."""
     w, h = canvas.size
     r = h * 0.055

@@ -26,7 +26,7 @@ from typing import Any
 
 from easel.catalog.entry import Capabilities, MediaLimits, ModelEntry, Pricing
 from easel.config import Settings
-from easel.errors import InvalidRequest, UpstreamError
+from easel.errors import EaselError, InvalidRequest, UpstreamError
 from easel.providers.base import Availability, Provider
 from easel.providers.local_diffusers_runtime import (
     SEED_SPACE,
@@ -191,6 +191,8 @@ class LocalDiffusersProvider(Provider):
         error: BaseException | None = None
         try:
             return self._run(entry, folder, request, seed, progress, check_stop)
+        except EaselError as exc:  # already says what is wrong (an unsupported parameter)
+            error = exc.with_traceback(None)
         except Exception as exc:  # noqa: BLE001  torch/diffusers failures become one typed error
             log.warning("local diffusers run of %s failed", entry.id, exc_info=True)
             error = UpstreamError(f"{entry.id} failed: {exc}", provider=PROVIDER)

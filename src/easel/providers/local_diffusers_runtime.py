@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from easel.errors import UnsupportedParameter
 from easel.tasks.image import ImageRequest, dimensions_for
 
 DEFAULT_STEPS = 25
@@ -70,7 +71,7 @@ def snap(value: float, multiple: int = SIZE_MULTIPLE) -> int:
 
 
 def weights_variant(folder: Path) -> str | None:
-    """"fp16" (or another variant) when the folder holds only variant weights, else None."""
+    """The variant to load ("fp16"...) when the folder holds only variant weights, else None."""
     plain = variant = False
     found: str | None = None
     for path in folder.rglob("*"):
@@ -114,7 +115,9 @@ def plan_run(request: ImageRequest, defaults: PipelineDefaults, seed: int) -> Ru
     else:
         megapixels = defaults.side * defaults.side / (1024 * 1024)
         width, height = dimensions_for(request.aspect_ratio or "1:1", megapixels, multiple=SIZE_MULTIPLE)
-    negative = request.negative_prompt if "negative_prompt" in defaults.accepts else None
+    if request.negative_prompt and "negative_prompt" not in defaults.accepts:
+        raise UnsupportedParameter(f"{defaults.class_name} takes no negative_prompt.", param="negative_prompt")
+    negative = request.negative_prompt
     guidance = defaults.guidance
     if request.guidance is not None and guidance is not None:
         guidance = request.guidance
