@@ -206,13 +206,19 @@ def jobs(
 
 @app.command()
 def pull(
-    repo_id: Annotated[str, typer.Argument(help="A Hugging Face Hub repo id, e.g. stabilityai/sd-turbo.")],
-    name: Annotated[str | None, typer.Option(help="Local name (default: the repo's name).")] = None,
+    repo_id: Annotated[str, typer.Argument(help="Hub repo id (owner/name) or a local pipeline folder.")],
+    name: Annotated[str | None, typer.Option(help="Model name: local:diffusers/NAME.")] = None,
+    revision: Annotated[str, typer.Option(help="Branch, tag or commit.")] = "main",
+    all_files: Annotated[bool, typer.Option("--all-files", help="Fetch every file, not just what loads.")] = False,
 ) -> None:
-    """Download a diffusers pipeline from the Hugging Face Hub into EASEL_HOME/models/diffusers."""
+    """Download a diffusers pipeline from the Hugging Face Hub (HF_TOKEN, HF_ENDPOINT) into EASEL_HOME."""
     from easel.cli_pull import run_pull_cli
 
-    run_pull_cli(repo_id, load_settings(), err, name=name)
+    try:
+        run_pull_cli(repo_id, load_settings(), out, name=name, revision=revision, all_files=all_files)
+    except EaselError as exc:
+        err.print(f"[red]error:[/red] {escape(exc.message)}")
+        raise typer.Exit(1) from exc
 
 
 def _run_checked(coro: Coroutine[Any, Any, T]) -> T:
