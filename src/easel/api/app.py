@@ -16,6 +16,7 @@ from easel.api import (
     routes_images,
     routes_jobs,
     routes_models,
+    routes_web,
 )
 from easel.api.errors import install_error_handlers, json_response
 from easel.config import Settings
@@ -38,6 +39,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_images.router)
     app.include_router(routes_jobs.router)
     app.include_router(routes_assets.router)
+    app.include_router(routes_web.router)
+    routes_web.mount_static(app)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> Response:
