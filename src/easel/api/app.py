@@ -16,6 +16,7 @@ from easel.api import (
     routes_images,
     routes_jobs,
     routes_models,
+    routes_settings,
     routes_web,
 )
 from easel.api.errors import install_error_handlers, json_response
@@ -35,6 +36,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.include_router(routes_chat_completions.router)
     app.include_router(routes_models.router)
+    app.include_router(routes_settings.router)
     app.include_router(routes_conversations.router)
     app.include_router(routes_images.router)
     app.include_router(routes_jobs.router)

@@ -20,6 +20,11 @@ function parseHash() {
 }
 
 async function route() {
+  if (location.hash && !location.hash.startsWith("#/")) {
+    // An in-page anchor such as the skip link: move focus, keep the current page.
+    document.getElementById(location.hash.slice(1))?.focus();
+    return;
+  }
   const { name, rest, params } = parseHash();
   document.querySelectorAll("nav a[data-page]").forEach((a) => {
     a.toggleAttribute("aria-current", a.dataset.page === name);
