@@ -157,3 +157,65 @@ def test_conversation_survives_a_restart(tmp_path: Path, database_url: str, fake
         detail = http.get(f"/api/conversations/{conv['id']}").json()
     assert [m["content"] for m in detail["messages"]][:2] == ["Write a haiku about fog", first["content"]]
     assert len(detail["messages"]) == 4
+
+
+def test_edit_and_resend_replaces_the_message_and_everything_after_it(studio: Studio) -> None:
+    with studio.http() as http:
+        conv = http.post("/api/conversations", json={"model": "grok-4"}).json()
+        for text in ("first", "second", "third"):
+            http.post(f"/api/conversations/{conv['id']}/messages", json={"content": text})
+        before = http.get(f"/api/conversations/{conv['id']}").json()["messages"]
+        edited = before[2]
+        assert edited["content"] == "second"
+        with http.stream("POST", f"/api/conversations/{conv['id']}/messages",
+                         json={"content": "SECOND", "edit_of": edited["id"], "stream": True}) as response:
+            assert response.status_code == 200
+            events = _sse(response)
+        detail = http.get(f"/api/conversations/{conv['id']}").json()
+    sent = studio.fakes.openai_app.state.requests[-1]["messages"]
+    assert [m["content"] for m in sent] == ["first", "You said: first", "SECOND"]
+    messages = detail["messages"]
+    assert [m["content"] for m in messages] == ["first", "You said: first", "SECOND", "You said: SECOND"]
+    assert [m["seq"] for m in messages] == [1, 2, 3, 4]
+    start = dict(events)["start"]
+    assert start["user_message_id"] == messages[2]["id"] != edited["id"]
+    assert messages[:2] == before[:2]
+
+
+@pytest.mark.parametrize(
+    ("edit", "body", "status"),
+    [
+        ("missing", {}, 404),          # no such message
+        ("assistant", {}, 400),        # only the user's messages can be edited
+        ("other", {}, 404),            # a message of another conversation
+        ("user", {"model": "nope"}, 404),  # a refused turn removes nothing
+    ],
+)
+def test_a_refused_edit_removes_nothing(studio: Studio, edit: str, body: dict, status: int) -> None:
+    with studio.http() as http:
+        other = http.post("/api/conversations", json={"model": "grok-4"}).json()
+        http.post(f"/api/conversations/{other['id']}/messages", json={"content": "elsewhere"})
+        conv = http.post("/api/conversations", json={"model": "grok-4"}).json()
+        http.post(f"/api/conversations/{conv['id']}/messages", json={"content": "keep me"})
+        before = http.get(f"/api/conversations/{conv['id']}").json()["messages"]
+        ids = {"missing": "msg_missing", "user": before[0]["id"], "assistant": before[1]["id"],
+               "other": http.get(f"/api/conversations/{other['id']}").json()["messages"][0]["id"]}
+        response = http.post(f"/api/conversations/{conv['id']}/messages",
+                             json={"content": "changed", "edit_of": ids[edit], **body})
+        assert response.status_code == status, response.text
+        assert response.json()["error"]["param"] == ("model" if "model" in body else "edit_of")
+        assert http.get(f"/api/conversations/{conv['id']}").json()["messages"] == before
+
+
+def test_a_regenerated_answer_replaces_the_earlier_one_in_the_history(studio: Studio) -> None:
+    with studio.http() as http:
+        conv = http.post("/api/conversations", json={"model": "grok-4"}).json()
+        http.post(f"/api/conversations/{conv['id']}/messages", json={"content": "first"})
+        again = http.post(f"/api/conversations/{conv['id']}/retry", json={"model": "claude-sonnet-4-5"})
+        assert again.status_code == 200, again.text
+        http.post(f"/api/conversations/{conv['id']}/messages", json={"content": "next"})
+        detail = http.get(f"/api/conversations/{conv['id']}").json()
+    assert [m["role"] for m in detail["messages"]] == ["user", "assistant", "assistant", "user", "assistant"]
+    assert detail["messages"][2]["model"] == "anthropic:claude-sonnet-4-5"
+    sent = studio.fakes.openai_app.state.requests[-1]["messages"]
+    assert [m["content"] for m in sent] == ["first", "You said: first", "next"]

@@ -1,4 +1,4 @@
-"""/api/conversations: create, list, read, rename, delete, and follow-up turns (JSON or SSE).
+"""/api/conversations: create, list, read, rename, delete, follow-up turns (JSON or SSE), edit-and-resend.
 
 A turn streamed as SSE sends `start`, then `reasoning` / `text` / `tool_call` deltas, then
 `done` with the stored message, or `error` with the error and the stored failed message.
@@ -40,11 +40,16 @@ class ConversationUpdate(BaseModel):
 
 
 class TurnCreate(TurnOptions):
-    """A follow-up message. `model` switches the conversation's model from this turn on."""
+    """A follow-up message. `model` switches the conversation's model from this turn on.
+
+    `edit_of` (a user message's id) makes it an edit-and-resend: that message and every message
+    after it are replaced by this one.
+    """
 
     content: str = Field(min_length=1)
     model: str | None = None
     stream: bool = False
+    edit_of: str | None = Field(default=None, max_length=64)
 
 
 class RetryCreate(TurnOptions):
@@ -151,7 +156,7 @@ async def delete_conversation(conversation_id: str, services: ServicesDep, owner
 async def send_message(conversation_id: str, body: TurnCreate, services: ServicesDep, owner: AccountDep) -> Response:
     options = TurnOptions(**body.model_dump(include=set(TurnOptions.model_fields)))
     events = services.conversations.send(owner_id=owner, conversation_id=conversation_id, content=body.content,
-                                         model=body.model, options=options)
+                                         model=body.model, options=options, edit_of=body.edit_of)
     return await _respond(events, body.stream)
 
 

@@ -19,7 +19,7 @@ from weakref import WeakValueDictionary
 from pydantic import BaseModel, ConfigDict, Field
 
 from easel.config import Settings
-from easel.errors import EaselError, InvalidRequest
+from easel.errors import EaselError, InvalidRequest, NotFound
 from easel.services.chat import ChatService, ChatTimings, PreparedChat
 from easel.storage.conversations import ConversationDetail, ConversationRecord, ConversationStore, MessageRecord
 from easel.storage.db import Database
@@ -68,15 +68,31 @@ def _title_from(text: str) -> str:
 
 
 def history_of(detail: ConversationDetail) -> list[ChatMessage]:
-    """What the model reads: the system prompt and every complete message, in order."""
+    """What the model reads: the system prompt and every complete message, in order.
+
+    A regenerated answer replaces the one before it: of several complete answers in a row,
+    only the last is history.
+    """
     messages: list[ChatMessage] = []
     if detail.system_prompt:
         messages.append(ChatMessage(role="system", content=detail.system_prompt))
     for message in detail.messages:
         if message.status != "complete" or message.role not in ("user", "assistant"):
             continue
+        if message.role == "assistant" and messages and messages[-1].role == "assistant":
+            messages.pop()
         messages.append(ChatMessage(role=message.role, content=message.content))
     return messages
+
+
+def _cut_before(detail: ConversationDetail, message_id: str) -> ConversationDetail:
+    """The conversation as it was before one of its user messages (checked to exist and be the user's)."""
+    for index, message in enumerate(detail.messages):
+        if message.id == message_id:
+            if message.role != "user":
+                raise InvalidRequest("Only a user message can be edited.", param="edit_of")
+            return detail.model_copy(update={"messages": detail.messages[:index]})
+    raise NotFound(f"No message with id '{message_id}' in this conversation.", param="edit_of")
 
 
 class ConversationService:
@@ -120,17 +136,28 @@ class ConversationService:
         return lock
 
     async def send(self, *, owner_id: str, conversation_id: str, content: str, model: str | None = None,
-                   options: TurnOptions | None = None) -> AsyncIterator[TurnEvent]:
-        """A follow-up: store the user's message, stream the answer, store the answer."""
+                   options: TurnOptions | None = None, edit_of: str | None = None) -> AsyncIterator[TurnEvent]:
+        """A follow-up: store the user's message, stream the answer, store the answer.
+
+        With `edit_of` (the id of one of the conversation's user messages) the turn is an
+        edit-and-resend: that message and everything after it are replaced by `content`, and
+        the model reads only what came before it. Nothing is removed if the turn is refused.
+        """
         if not content.strip():
             raise InvalidRequest("The message is empty.", param="content")
         lock = self._lock(conversation_id)
         async with lock:
             detail = await self.get(owner_id=owner_id, conversation_id=conversation_id)
+            if edit_of is not None:
+                detail = _cut_before(detail, edit_of)
             history = [*history_of(detail), ChatMessage(role="user", content=content)]
             prepared = self.chat.prepare(self._request(model or detail.model, history, options))
-            user = await self.store.add_message(owner_id=owner_id, conversation_id=conversation_id, role="user",
-                                                content=content)
+            if edit_of is not None:
+                user = await self.store.replace_user_message(owner_id=owner_id, conversation_id=conversation_id,
+                                                             message_id=edit_of, content=content)
+            else:
+                user = await self.store.add_message(owner_id=owner_id, conversation_id=conversation_id,
+                                                    role="user", content=content)
             if not detail.title:
                 await self.store.rename_conversation(owner_id=owner_id, conversation_id=conversation_id,
                                                      title=_title_from(content))

@@ -257,6 +257,36 @@ class ConversationStore:
             session.add(row)
         return MessageRecord.model_validate(row)
 
+    async def replace_user_message(
+        self, *, owner_id: str, conversation_id: str, message_id: str, content: str
+    ) -> MessageRecord:
+        """Edit-and-resend: drop a user message and every message after it, and append `content` in its place.
+
+        One transaction, so a conversation is never left cut short without the new message. The new
+        message gets a new id and the edited one's `seq`. NotFound if the message is not a message of
+        this (owned) conversation; InvalidRequest if it is not the user's.
+        """
+        now = utcnow()
+        async with self.database.session() as session, session.begin():
+            await _touch(session, owner_id=owner_id, conversation_id=conversation_id, now=now)
+            target = await session.scalar(
+                select(Message).where(Message.id == message_id, Message.conversation_id == conversation_id)
+            )
+            if target is None:
+                raise NotFound(f"No message with id '{message_id}' in this conversation.", param="edit_of")
+            if target.role != "user":
+                raise InvalidRequest("Only a user message can be edited.", param="edit_of")
+            seq = target.seq
+            await session.execute(
+                delete(Message)
+                .where(Message.conversation_id == conversation_id, Message.seq >= seq)
+                .execution_options(synchronize_session=False)
+            )
+            row = Message(id=new_id("msg"), conversation_id=conversation_id, seq=seq, role="user", content=content,
+                          status="complete", created_at=now)
+            session.add(row)
+        return MessageRecord.model_validate(row)
+
     async def update_message(
         self,
         *,

@@ -55,6 +55,9 @@ export async function mount(root, { rest }) {
       h("header", { class: "chat-head" }, toggle, title, picker.el, fresh), thread.el, composer.el));
   root.append(layout);
 
+  // Focusing the box opens a phone's keyboard over the thread: only do it where there is a mouse.
+  const focusComposer = () => { if (matchMedia("(hover: hover)").matches) composer.focus(); };
+
   function modelName(id) {
     return picker.model(id)?.display_name || id || "Model";
   }
@@ -83,7 +86,7 @@ export async function mount(root, { rest }) {
     const last = localStorage.getItem(MODEL_KEY);
     picker.set((last && picker.model(last) ? last : null) || list.first()?.model || null);
     showSide(false);
-    composer.focus();
+    focusComposer();
   }
 
   async function open(id, push) {
@@ -95,7 +98,7 @@ export async function mount(root, { rest }) {
       setConversation(detail);
       picker.set(detail.model);
       thread.render(detail.messages);
-      composer.focus();
+      focusComposer();
     } catch (err) {
       toast(err.status === 404 ? "That conversation no longer exists." : `Could not open it: ${err.message}`, "error");
       history.replaceState(null, "", "#/chat");
@@ -176,10 +179,6 @@ export async function mount(root, { rest }) {
       turns.delete(convId);
       if (here()) composer.setBusy(false);
     }
-    if (outcome === "stopped") {
-      list.upsert({ ...conv, updated_at: new Date().toISOString() });
-      return;
-    }
     let detail;
     try {
       detail = await api(conversationUrl(convId));
@@ -190,7 +189,10 @@ export async function mount(root, { rest }) {
     list.upsert(detail);
     if (!here()) return;
     setConversation(detail);
+    // A stopped answer is still being recorded by the server: keep the partial one on screen.
+    if (outcome === "stopped") return;
     thread.render(detail.messages);
+    if (!layout.contains(document.activeElement)) focusComposer(); // its button was redrawn away
     if (!failure) return;
     // An error before the stream began: either a failed answer was stored (it is drawn above,
     // with its message) or the turn was refused and nothing was kept: say why, give the text back.
@@ -208,6 +210,9 @@ export async function mount(root, { rest }) {
   }
 
   toggle.addEventListener("click", () => showSide(!layout.classList.contains("side-open")));
+  layout.lastElementChild.addEventListener("pointerdown", (event) => {
+    if (layout.classList.contains("side-open") && !toggle.contains(event.target)) showSide(false);
+  });
   fresh.addEventListener("click", () => startNew(true));
   layout.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && layout.classList.contains("side-open")) { showSide(false); toggle.focus(); }

@@ -1,6 +1,6 @@
 // The Images page: wires the form (pages/images/form.js), the live job strip (queue.js), the
 // paged gallery (gallery.js) and the lightbox (lightbox.js) to the API. `#/images?asset=ID`
-// opens that picture in the lightbox.
+// opens that picture in the lightbox; `#/images?model=ID` picks that image model (or upscaler).
 import { api } from "../api.js";
 import { h, toast } from "../ui.js";
 import { createForm } from "./images/form.js";
@@ -87,6 +87,19 @@ export async function mount(root, { params } = {}) {
     for (const job of r.data.reverse()) if (job.task === "image" || job.task === "upscale") queue.add(job);
   }).catch((err) => toast(`Could not read running jobs: ${err.message || err}`, "error"));
   if (params && params.get("asset")) lightbox.openById(params.get("asset"));
+  if (params && params.get("model")) pickModel(params.get("model"));
+
+  function pickModel(id) {
+    const upscaler = upscalers.find((m) => m.id === id);
+    if (upscaler && upscaler.available) {
+      localStorage.setItem("easel.images.upscaler", id);
+      toast(`${upscaler.display_name || id} will upscale: open a picture and press Upscale.`);
+    } else if (!upscaler && form.choose(id)) {
+      form.element.querySelector("textarea").focus();
+    } else {
+      toast(`${id} is not usable for images now.`, "error");
+    }
+  }
 
   return () => {
     queue.destroy();

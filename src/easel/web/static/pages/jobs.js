@@ -35,7 +35,7 @@ function took(job) {
 
 function summary(job) {
   const req = job.request || {};
-  if (job.task === "upscale") return `Upscale ${req.scale || "?"}× of ${req.asset_id || "an image"}`;
+  if (job.task === "upscale") return `Upscale ${req.scale || "?"}×`;
   return req.prompt || req.brief || req.title || job.task;
 }
 
@@ -56,9 +56,10 @@ export async function mount(root, { params } = {}) {
   const more = h("button", { type: "button", class: "jobs-more", hidden: true }, "Load more jobs");
   const refresh = h("button", { type: "button" }, "Refresh");
   root.append(h("div", { class: "jobs-page" },
-    h("div", { class: "jobs-head" }, h("h1", {}, "Jobs"), count, h("span", { class: "grow" }),
-      h("div", { class: "jobs-filter" }, h("label", { for: "jobs-status" }, "Status"), statusSelect),
-      h("div", { class: "jobs-filter" }, h("label", { for: "jobs-task" }, "Task"), taskSelect), refresh),
+    h("div", { class: "jobs-head" }, h("h1", {}, "Jobs"), count,
+      h("div", { class: "jobs-filters" },
+        h("div", { class: "jobs-filter" }, h("label", { for: "jobs-status" }, "Status"), statusSelect),
+        h("div", { class: "jobs-filter" }, h("label", { for: "jobs-task" }, "Task"), taskSelect), refresh)),
     list, status, more));
 
   function query(offset, limit = PAGE) {
@@ -68,13 +69,21 @@ export async function mount(root, { params } = {}) {
     return `/api/jobs?${q}`;
   }
 
+  function thumb(id, label) {
+    return h("a", { href: `#/images?asset=${encodeURIComponent(id)}`, class: "job-thumb", title: `${label}: open in the gallery` },
+      h("img", { src: `/api/assets/${encodeURIComponent(id)}/thumbnail`, alt: `${label} ${id}`, loading: "lazy", width: 64, height: 64,
+        onerror: (event) => event.target.closest("a").replaceWith(h("span", { class: "job-thumb gone", title: `${label} deleted` }, "deleted")) }));
+  }
+
+  // The outputs' thumbnails; an upscale shows its source first.
   function outputs(job) {
     const ids = (job.outputs && job.outputs.assets) || [];
-    if (!ids.length) return null;
-    const shown = ids.slice(0, 6).map((id) => h("a", { href: `#/images?asset=${encodeURIComponent(id)}`, class: "job-thumb", title: "Open in the gallery" },
-      h("img", { src: `/api/assets/${encodeURIComponent(id)}/thumbnail`, alt: `Output ${id}`, loading: "lazy", width: 64, height: 64,
-        onerror: (event) => event.target.closest("a").replaceWith(h("span", { class: "job-thumb gone", title: "deleted" }, "deleted")) })));
-    return h("div", { class: "job-outputs", "aria-label": "Outputs" }, shown, ids.length > 6 ? h("span", { class: "muted small" }, `+${ids.length - 6}`) : null);
+    const source = job.task === "upscale" && job.request && job.request.asset_id;
+    if (!ids.length && !source) return null;
+    return h("div", { class: "job-outputs", "aria-label": "Outputs" },
+      source ? [thumb(source, "Source"), h("span", { class: "muted", "aria-hidden": "true" }, "→")] : null,
+      ids.slice(0, 6).map((id) => thumb(id, "Output")),
+      ids.length > 6 ? h("span", { class: "muted small" }, `+${ids.length - 6}`) : null);
   }
 
   function render(job) {

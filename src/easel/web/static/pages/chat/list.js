@@ -44,12 +44,15 @@ export function conversationList({ onOpen, onDeleted, onRenamed }) {
       event.preventDefault();
       onOpen(conv.id);
     });
-    const rename = h("button", { type: "button", class: "icon", "aria-label": `Rename “${title}”`, title: "Rename" }, "✎");
-    const remove = h("button", { type: "button", class: "icon", "aria-label": `Delete “${title}”`, title: "Delete" }, "✕");
-    const li = h("li", { class: "conv-item", dataset: { id: conv.id } }, link, h("span", { class: "conv-actions" }, rename, remove));
+    const renameButton = h("button", { type: "button", class: "icon", "aria-label": `Rename “${title}”`,
+      title: "Rename" }, "✎");
+    const deleteButton = h("button", { type: "button", class: "icon", "aria-label": `Delete “${title}”`,
+      title: "Delete" }, "✕");
+    const li = h("li", { class: "conv-item", dataset: { id: conv.id } }, link,
+      h("span", { class: "conv-actions" }, renameButton, deleteButton));
     li.conv = conv;
-    rename.addEventListener("click", () => startRename(li));
-    remove.addEventListener("click", () => confirmDelete(li));
+    renameButton.addEventListener("click", () => startRename(li));
+    deleteButton.addEventListener("click", () => confirmDelete(li));
     if (conv.id === selected) link.setAttribute("aria-current", "page");
     return li;
   }
@@ -64,7 +67,8 @@ export function conversationList({ onOpen, onDeleted, onRenamed }) {
       const title = input.value.trim();
       if (save && title && title !== li.conv.title) {
         try {
-          const conv = await api(`/api/conversations/${encodeURIComponent(li.conv.id)}`, { method: "PATCH", body: { title } });
+          const url = `/api/conversations/${encodeURIComponent(li.conv.id)}`;
+          const conv = await api(url, { method: "PATCH", body: { title } });
           upsert(conv, false);
           items.get(conv.id).querySelector(".conv-link").focus();
           onRenamed(conv);

@@ -62,7 +62,7 @@ function optionEl(model, pick) {
   h("span", { class: "model-name" }, model.display_name),
   h("span", { class: "model-id" }, model.id),
   h("span", { class: "model-badges" }, badges(model),
-    model.available ? null : h("span", { class: "badge warn" }, model.unavailable_reason)));
+    model.available ? null : h("span", { class: "model-reason" }, model.unavailable_reason)));
   button.addEventListener("click", () => pick(model));
   return button;
 }
@@ -93,7 +93,7 @@ export function modelPicker({ onChange }) {
     label.textContent = model ? model.display_name : current || "Default model";
     note.replaceChildren(...(model ? [h("span", { class: "model-id" }, model.id), ...badges(model).filter(Boolean)]
       : [h("span", { class: "model-id" }, "the studio's default")]));
-    if (model && !model.available) note.append(h("span", { class: "badge warn" }, model.unavailable_reason));
+    if (model && !model.available) note.append(h("span", { class: "model-reason" }, model.unavailable_reason));
     for (const option of list.querySelectorAll(".model-option")) {
       option.setAttribute("aria-selected", String(option.dataset.id === current));
     }
@@ -182,7 +182,7 @@ export function modelPicker({ onChange }) {
     async load() {
       models = await loadModels();
       byId = new Map(models.map((m) => [m.id, m]));
-      search.placeholder = `Search ${models.length} language models`;
+      search.placeholder = `Search ${models.length} models`;
       if (built) build(); else describe();
     },
     set(id) { current = id || null; describe(); },

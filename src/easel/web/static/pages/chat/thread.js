@@ -14,7 +14,9 @@ export function metaText(m) {
     if (m.reasoning_tokens) parts.push(`${tokens(m.reasoning_tokens)} reasoning`);
   }
   if (m.cost != null) parts.push(money(m.cost));
-  if (m.latency_ms != null) parts.push(m.latency_ms < 1000 ? `${m.latency_ms} ms` : `${(m.latency_ms / 1000).toFixed(1)} s`);
+  if (m.latency_ms != null) {
+    parts.push(m.latency_ms < 1000 ? `${m.latency_ms} ms` : `${(m.latency_ms / 1000).toFixed(1)} s`);
+  }
   return parts.join(" · ");
 }
 
@@ -107,7 +109,8 @@ export function thread({ modelName, onEdit, onRegenerate, emptyState }) {
   // An answer that a later one replaced: kept, folded away.
   function superseded(m) {
     return h("details", { class: "superseded" },
-      h("summary", { class: "small muted" }, `Earlier answer · ${modelName(m.model)}${m.status === "failed" ? " (failed)" : ""}`),
+      h("summary", { class: "small muted" },
+        `Earlier answer · ${modelName(m.model)}${m.status === "failed" ? " (failed)" : ""}`),
       answerEl(m, { last: false }));
   }
 

@@ -206,6 +206,15 @@ export function createForm(models, { onGenerate }) {
     prompt.focus({ preventScroll: true });
   }
 
+  // Pick a model by id (links such as #/images?model=... from the Models page); false if it can't be used.
+  function choose(id) {
+    const m = byId.get(id);
+    if (!m || !m.available) return false;
+    model.value = m.id;
+    onModel();
+    return true;
+  }
+
   const remembered = byId.get(localStorage.getItem(MODEL_KEY) || "");
   const fallback = models.find((m) => m.available && m.pricing && m.pricing.per_image === 0) || models.find((m) => m.available);
   model.value = (remembered && remembered.available ? remembered : fallback || models[0] || {}).id || "";
@@ -224,7 +233,7 @@ export function createForm(models, { onGenerate }) {
   });
   if (!models.some((m) => m.available)) showError("No image model is usable now: see Settings for provider keys.");
 
-  return { element: form, fill };
+  return { element: form, fill, choose };
 }
 
 function priceText(m) {
