@@ -79,7 +79,8 @@ class ImageRequest(BaseModel):
             self.prompt = self.prompt_parts.compose()
         elif self.prompt_parts is not None:
             extra = self.prompt_parts.compose()
-            if extra:
+            # Idempotent: a stored request validated again (by the worker) must not repeat the parts.
+            if extra and not self.prompt.rstrip().endswith(extra):
                 self.prompt = f"{self.prompt.strip()}, {extra}"
         if not self.prompt.strip():
             raise ValueError("a prompt is required (prompt, or prompt_parts with at least a subject)")
