@@ -74,6 +74,17 @@ async def insert_rate(database: Database, jobs: int) -> float:
     return time.perf_counter() - t0
 
 
+async def claim_finish_rate(database: Database, jobs: int) -> float:
+    """Seconds for `jobs` x (UPDATE to running, UPDATE to succeeded) on rows inserted beforehand
+    (the floor under a drain, which starts with the jobs already queued)."""
+    ids = [await _insert(database, n) for n in range(jobs)]
+    t0 = time.perf_counter()
+    for job_id in ids:
+        await _to_running(database, job_id)
+        await _to_succeeded(database, job_id)
+    return time.perf_counter() - t0
+
+
 async def job_writes(database: Database, jobs: int) -> float:
     """Seconds for `jobs` x (INSERT, UPDATE to running, UPDATE to succeeded), one after another."""
     t0 = time.perf_counter()
@@ -84,12 +95,18 @@ async def job_writes(database: Database, jobs: int) -> float:
     return time.perf_counter() - t0
 
 
-async def update_latency(database: Database, samples: int) -> list[float]:
-    """Seconds of one bare UPDATE transaction (a claim's floor), `samples` times, on queued rows."""
-    ids = [await _insert(database, n) for n in range(samples)]
-    timings = []
-    for job_id in ids:
+async def statement_latency(database: Database, samples: int) -> dict[str, list[float]]:
+    """Seconds of each bare write, one job at a time, `samples` times: the floor under the
+    store's `submit`, `claim` and `finish` calls."""
+    timings: dict[str, list[float]] = {"insert": [], "update to running": [], "update to succeeded": []}
+    for n in range(samples):
         t0 = time.perf_counter()
+        job_id = await _insert(database, n)
+        t1 = time.perf_counter()
         await _to_running(database, job_id)
-        timings.append(time.perf_counter() - t0)
+        t2 = time.perf_counter()
+        await _to_succeeded(database, job_id)
+        t3 = time.perf_counter()
+        for name, seconds in zip(timings, (t1 - t0, t2 - t1, t3 - t2), strict=True):
+            timings[name].append(seconds)
     return timings

@@ -62,9 +62,9 @@ async def fresh_database(backend: Backend, workdir: Path) -> AsyncIterator[Datab
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        url = make_url(admin).set(drivername="postgresql+psycopg", database=name)
-        await upgrade_async(url)
-        database = Database(url)
+        pg_url = make_url(admin).set(drivername="postgresql+psycopg", database=name)
+        await upgrade_async(pg_url)
+        database = Database(pg_url)
         try:
             yield database
         finally:
@@ -76,7 +76,8 @@ async def fresh_database(backend: Backend, workdir: Path) -> AsyncIterator[Datab
 
 async def clear_jobs(database: Database) -> None:
     """Empty the jobs table between measurements, so each starts from the same state."""
-    statement = "DELETE FROM jobs" if database.is_sqlite else "TRUNCATE jobs CASCADE"  # assets reference jobs; none exist here
+    # CASCADE: assets reference jobs (none exist in this benchmark)
+    statement = "DELETE FROM jobs" if database.is_sqlite else "TRUNCATE jobs CASCADE"
     async with database.engine.begin() as conn:
         await conn.execute(text(statement))
 

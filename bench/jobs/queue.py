@@ -132,6 +132,41 @@ class Bench:
         return job.id
 
 
+async def store_latency(database: Database, samples: int) -> dict[str, list[float]]:
+    """Seconds of each `JobStore` call a job's life needs, one job at a time, `samples` times:
+    `submit`, `claim` (the oldest queued job, SKIP LOCKED) and `finish` (conditional on the lease)."""
+    store = JobStore(database)
+    timings: dict[str, list[float]] = {"submit": [], "claim": [], "finish": []}
+    for n in range(samples):
+        t0 = time.perf_counter()
+        await store.submit(owner_id=LOCAL_ACCOUNT_ID, task=TASK, model=MODEL, request={"n": n})
+        t1 = time.perf_counter()
+        job = await store.claim(worker_id="bench", tasks=[TASK])
+        t2 = time.perf_counter()
+        if job is None:
+            raise RuntimeError("claim found nothing right after a submit")
+        await store.finish(job_id=job.id, worker_id="bench", status="succeeded", outputs={})
+        t3 = time.perf_counter()
+        for name, seconds in zip(timings, (t1 - t0, t2 - t1, t3 - t2), strict=True):
+            timings[name].append(seconds)
+    return timings
+
+
+async def store_drain(database: Database, jobs: int) -> float:
+    """Seconds to claim and finish `jobs` queued jobs with `JobStore` calls alone, one after the
+    other, no pool: what the pool's drain would cost if the pool itself cost nothing."""
+    store = JobStore(database)
+    for n in range(jobs):
+        await store.submit(owner_id=LOCAL_ACCOUNT_ID, task=TASK, model=MODEL, request={"n": n})
+    t0 = time.perf_counter()
+    for _ in range(jobs):
+        job = await store.claim(worker_id="bench", tasks=[TASK])
+        if job is None:
+            raise RuntimeError("a queued job went missing")
+        await store.finish(job_id=job.id, worker_id="bench", status="succeeded", outputs={})
+    return time.perf_counter() - t0
+
+
 @dataclass
 class Throughput:
     jobs: int
@@ -157,7 +192,6 @@ async def drain(database: Database, jobs: int, workers: int) -> Throughput:
     bench = Bench.build(database, workers)
     for n in range(jobs):
         await bench.submit(n)
-    bench.store.calls.clear()
     bench.probe.expect(jobs)
     t0 = time.perf_counter()
     await bench.service.start()

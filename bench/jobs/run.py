@@ -2,7 +2,7 @@
 
 On SQLite and on PostgreSQL (a fresh database each, dropped afterwards), with 1 and 4
 workers: jobs/s (queued backlog drained; submit-and-run end to end), submit-to-start p50/p99
-(one job at a time on an idle pool; open-loop arrivals at half the drain rate), and, in the
+(one job at a time on an idle pool; `--samples` open-loop arrivals at half the drain rate), and, in the
 same run and on the same database, the raw cost of the writes a job needs (bare SQLAlchemy
 Core: INSERT, UPDATE, UPDATE) so the ratios show what the queue adds. Each measurement is
 repeated `--repeat` times, interleaved with the baseline; throughputs are medians over the
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
+import os
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -43,8 +43,11 @@ class BackendResult:
     backend: Backend
     version: str = ""
     raw_insert: list[float] = field(default_factory=list)  # jobs/s
+    raw_claim_finish: list[float] = field(default_factory=list)  # jobs/s
     raw_jobs: list[float] = field(default_factory=list)  # jobs/s
-    raw_update: list[float] = field(default_factory=list)  # seconds, pooled samples
+    store_drain: list[float] = field(default_factory=list)  # jobs/s
+    raw_statements: dict[str, list[float]] = field(default_factory=dict)  # seconds, pooled samples
+    store_calls: dict[str, list[float]] = field(default_factory=dict)  # seconds, pooled samples
     submit: list[queue.Throughput] = field(default_factory=list)
     configs: dict[int, ConfigResult] = field(default_factory=lambda: {w: ConfigResult() for w in WORKERS})
 
@@ -57,10 +60,12 @@ class Options:
     load: float
     backends: list[Backend]
     out: Path
+    load_before: str = ""  # the load average when the run began
 
 
-def median_rate(runs: list[queue.Throughput]) -> float:
-    return statistics.median(r.per_second for r in runs)
+def extend(into: dict[str, list[float]], samples: dict[str, list[float]]) -> None:
+    for name, values in samples.items():
+        into.setdefault(name, []).extend(values)
 
 
 def log(message: str) -> None:
@@ -78,9 +83,16 @@ async def bench_backend(backend: Backend, options: Options) -> BackendResult:
                 log(f"{backend}: repeat {rep}/{options.repeat}")
                 result.raw_insert.append(options.jobs / await baseline.insert_rate(database, options.jobs))
                 await clear_jobs(database)
+                seconds = await baseline.claim_finish_rate(database, options.jobs)
+                result.raw_claim_finish.append(options.jobs / seconds)
+                await clear_jobs(database)
                 result.raw_jobs.append(options.jobs / await baseline.job_writes(database, options.jobs))
                 await clear_jobs(database)
-                result.raw_update += await baseline.update_latency(database, options.samples)
+                result.store_drain.append(options.jobs / await queue.store_drain(database, options.jobs))
+                await clear_jobs(database)
+                extend(result.raw_statements, await baseline.statement_latency(database, options.samples))
+                await clear_jobs(database)
+                extend(result.store_calls, await queue.store_latency(database, options.samples))
                 await clear_jobs(database)
                 result.submit.append(await queue.submit_rate(database, options.jobs))
                 await clear_jobs(database)
@@ -93,7 +105,7 @@ async def bench_backend(backend: Backend, options: Options) -> BackendResult:
                     config.idle.append(await queue.latency(database, options.samples, workers))
                     await clear_jobs(database)
                     rate = options.load * config.drain[-1].per_second
-                    config.load.append(await queue.latency(database, options.jobs, workers, rate=rate))
+                    config.load.append(await queue.latency(database, options.samples, workers, rate=rate))
                     await clear_jobs(database)
                     log(f"  {workers} worker(s): drain {config.drain[-1].per_second:.0f} jobs/s, "
                         f"end to end {config.end_to_end[-1].per_second:.0f} jobs/s")
@@ -101,6 +113,7 @@ async def bench_backend(backend: Backend, options: Options) -> BackendResult:
 
 
 async def main(options: Options) -> int:
+    options.load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     results: list[BackendResult] = []
     skipped: dict[str, str] = {}
     for backend in options.backends:
@@ -126,9 +139,10 @@ def parse(argv: list[str] | None = None) -> Options:
     args = parser.parse_args(argv)
     backends: list[Backend] = []
     for name in args.backends.split(","):
-        if name not in ("sqlite", "postgresql"):
+        if name == "sqlite" or name == "postgresql":
+            backends.append(name)
+        else:
             parser.error(f"unknown backend {name!r}")
-        backends.append(name)  # type: ignore[arg-type]  # checked just above
     if not (1 <= args.jobs <= 100_000 and 1 <= args.samples <= 10_000 and 1 <= args.repeat <= 20):
         parser.error("--jobs 1..100000, --samples 1..10000, --repeat 1..20")
     if not 0 < args.load < 1:

@@ -125,7 +125,11 @@ class Server:
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             )
         self.http = httpx.Client(base_url=self.url, timeout=DEADLINE)
-        wait_for(self._ready, "the server to answer /healthz")
+        try:
+            wait_for(self._ready, "the server to answer /healthz")
+        except BaseException:
+            self.kill()
+            raise
 
     def _ready(self) -> bool:
         if self.process.poll() is not None:
@@ -154,11 +158,12 @@ class Server:
         wait_for(lambda: self.job(job_id)["status"] in ("succeeded", "failed", "canceled"), f"job {job_id} to end")
         return self.job(job_id)
 
-    def kill(self) -> None:
-        """SIGKILL, and reap it: its process id is gone, which is how the next start knows."""
+    def kill(self) -> int:
+        """SIGKILL, and reap it: its process id is gone, which is how the next start knows that
+        its jobs were interrupted. Answers the exit status (-SIGKILL unless it had died already)."""
         self.http.close()
-        self.process.send_signal(signal.SIGKILL)
-        assert self.process.wait(timeout=DEADLINE) == -signal.SIGKILL
+        self.process.send_signal(signal.SIGKILL)  # a no-op when it has already exited
+        return self.process.wait(timeout=DEADLINE)
 
     def stop(self) -> None:
         self.http.close()
@@ -230,6 +235,7 @@ def test_jobs_survive_sigkill_of_the_server(easel_home: Path, database_url: str,
         assert [server.job(j)["status"] for j in queued] == ["queued"] * 3
     finally:
         server.kill()
+    assert server.process.returncode == -signal.SIGKILL, server.output()
     wait_for(lambda: sorted(fake.disconnects) == [ONCE, TWICE], "the fake to see both held connections close")
     temp, orphan = _plant_crash_leftovers(objects)
 
@@ -244,6 +250,7 @@ def test_jobs_survive_sigkill_of_the_server(easel_home: Path, database_url: str,
         assert (again["status"], again["attempts"]) == ("running", 2)
     finally:
         server.kill()
+    assert server.process.returncode == -signal.SIGKILL, server.output()
     assert (done[once]["status"], done[once]["attempts"], done[once]["error"]) == ("succeeded", 2, None)
     for job_id in queued:
         assert (done[job_id]["status"], done[job_id]["attempts"]) == ("succeeded", 1), done[job_id]
