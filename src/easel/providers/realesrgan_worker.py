@@ -28,6 +28,7 @@ import ctypes
 import importlib.util
 import os
 import re
+import signal
 import struct
 import subprocess
 import sys
@@ -341,6 +342,9 @@ def serve(argv: list[str], stdin: IO[bytes], stdout: IO[bytes]) -> int:
 
 
 def main() -> int:
+    # Ctrl-C in a terminal reaches the whole process group: the server decides when its
+    # workers stop (it kills them), so a job is not cut short behind its back.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The frames get a private copy of stdout; fd 1 then points at stderr, so a stray printf
     # in native code can never corrupt the protocol.
     frames = os.fdopen(os.dup(1), "wb")
