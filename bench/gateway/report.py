@@ -112,6 +112,26 @@ def markdown(doc: dict[str, Any]) -> str:
     if usage:
         lines += ["", f"easel's usage accounting: {usage['rows']:,} usage rows written for {usage['answered']:,} "
                       "answers (warm-up included), all through the batched recorder."]
+    costs = doc.get("costs")
+    if costs:
+        prov, app, use = costs["provider"], costs["app"], costs["usage"]
+        lines += [
+            "", "CPU time per request of easel's parts (`costs.py`, in one process, CPU time so that other "
+            "users of the machine do not skew it):", "",
+            "| part | CPU µs per request |", "| --- | ---: |",
+            f"| provider: `stream_chat` against the upstream, 8 at a time | {_f(prov['stream_chat'], 0)} |",
+        ]
+        if "http_only" in prov:
+            lines.append(f"| of which the HTTP client alone (same request, body read, not parsed) "
+                         f"| {_f(prov['http_only'], 0)} |")
+        lines += [
+            f"| app, chat request with the provider stubbed (ASGI call, no sockets) | {_f(app['chat_stubbed'], 0)} |",
+            f"| the same without the usage record | {_f(app['chat_stubbed_without_usage_record'], 0)} |",
+            f"| app, GET /healthz (the web framework's floor) | {_f(app['healthz'], 0)} |",
+            f"| usage `record()` | {_f(use['record'], 1)} |",
+            f"| of which `new_id()` | {_f(use['new_id'], 1)} |",
+            f"| usage batched flush to SQLite, per row | {_f(use['flush_per_row'], 1)} |",
+        ]
     extras = doc.get("extras")
     if extras:
         s, r, loc = extras["start_to_ready_s"], extras["rss_mib"], extras["local"]

@@ -165,6 +165,7 @@ def main() -> None:
     parser.add_argument("--client-cores", default="0")
     parser.add_argument("--gateway-cores", default="1")
     parser.add_argument("--no-pin", action="store_true")
+    parser.add_argument("--cost-requests", type=int, default=4000, help="requests per part in costs.py")
     parser.add_argument("--noisy", type=float, default=0.1,
                         help="a row during which other processes used more than this share of the CPU is repeated")
     parser.add_argument("--retries", type=int, default=2, help="repeats of a noisy row, at most")
@@ -179,6 +180,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="easel-bench-") as tmp:
         work = Path(tmp)
         gateways = run_gateways(args, work, logs)
+        costs = measure_costs(args)
+        if not args.skip_extras:
+            wait_quiet(args.noisy, args.wait_quiet)
         extras = None if args.skip_extras else report_extras(work, logs, args.local_runs)
     pinning = (f"gateway (pass-through or easel) on core {args.gateway_cores}; upstream and load generator on "
                f"core {args.client_cores} (taskset)" if args.gateway_cores is not None else "none")
@@ -191,6 +195,7 @@ def main() -> None:
         "results": gateways["raw"],
         "comparison": {name: report.compare(rows) for name, rows in gateways["raw"].items()},
         "usage_rows": gateways["usage_rows"],
+        "costs": costs,
         "extras": extras,
     }
     doc["targets"] = report.targets(doc)
@@ -198,6 +203,18 @@ def main() -> None:
     (args.out / "results.json").write_text(json.dumps(doc, indent=2) + "\n")
     (args.out / "results.md").write_text(text)
     print(text)
+
+
+def measure_costs(args: argparse.Namespace) -> dict[str, Any]:
+    """CPU microseconds per request of easel's parts (`costs.py`), on the gateway's core."""
+    print("costs: CPU time per request of easel's parts ...", file=sys.stderr)
+    cmd = [sys.executable, "-m", "bench.gateway.costs", "--requests", str(args.cost_requests)]
+    if args.client_cores is not None:
+        cmd += ["--upstream-cores", args.client_cores]
+    out = subprocess.run(pinned(cmd, args.gateway_cores), check=True, capture_output=True, timeout=600,
+                         cwd=HERE.parents[1])
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
 
 
 def report_extras(work: Path, logs: Path, runs: int) -> dict[str, Any]:

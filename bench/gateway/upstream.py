@@ -26,7 +26,7 @@ import orjson
 
 #: the answer every request gets, one word a chunk when streamed
 WORDS: tuple[str, ...] = tuple(
-    "Sure. Here is a short answer from the benchmark upstream, sixteen words long, nothing more.".split(" ")
+    "Sure. Here is a short answer from the benchmark upstream: fifteen words, and nothing more.".split(" ")
 )
 _COUNTER = itertools.count(1)
 

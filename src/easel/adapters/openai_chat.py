@@ -196,7 +196,12 @@ def events_from_chunk(chunk: dict[str, Any]) -> list[ChatEvent]:
         reasoning = _reasoning_of(delta)
         if reasoning:
             events.append(ReasoningDelta(reasoning))
-        events.extend(_content_events(delta.get("content")))
+        content = delta.get("content")
+        if isinstance(content, str):  # the common case, without a call
+            if content:
+                events.append(TextDelta(content))
+        elif content is not None:
+            events.extend(_content_events(content))
         for call in delta.get("tool_calls") or []:
             events.append(_tool_call_event(call, int(call.get("index", 0))))
         finish = choice.get("finish_reason")
