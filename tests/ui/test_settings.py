@@ -53,6 +53,7 @@ def test_providers_local_models_and_data_folder(page: Page, ui: Studio, shoot: C
     assert_no_secret(page)
 
     xai.get_by_role("link", name="10 of 10 usable").click()
+    expect(page.locator("#view")).to_have_attribute("data-page", "models")  # the router has switched pages
     expect(page.get_by_label("Provider")).to_have_value("xai")
 
 

@@ -9,7 +9,10 @@ easel migrates without a checkout.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from typing import Any
 
@@ -101,9 +104,30 @@ def current_revision(url: str | URL) -> str | None:
         engine.dispose()
 
 
+@contextmanager
+def _sqlite_file_lock(url: str | URL) -> Iterator[None]:
+    """Serialise migrations of one SQLite file across processes with a lock file beside it.
+
+    BEGIN IMMEDIATE alone is not enough: switching a new file to WAL and Alembic's first
+    reads happen before it, and SQLite answers "database is locked" at once in that window.
+    """
+    parsed = make_url(sync_url(url))
+    path = sqlite_file(parsed) if parsed.get_backend_name() == "sqlite" else None
+    if path is None:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{path}.migrate-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def upgrade(url: str | URL, revision: str = "head") -> None:
     """Migrate the database at `url` (async or sync URL) to `revision`. Blocking; idempotent."""
-    with _lock:
+    with _lock, _sqlite_file_lock(url):
         command.upgrade(alembic_config(url), revision)
 
 
