@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -172,6 +173,8 @@ def main() -> None:
     parser.add_argument("--wait-quiet", type=float, default=300.0,
                         help="seconds to wait at most, before starting, for other processes to go quiet")
     args = parser.parse_args()
+    # a SIGTERM ends the run like Ctrl-C does: the `finally` blocks stop the servers it started
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.no_pin or (os.cpu_count() or 1) < 2:
         args.client_cores = args.gateway_cores = None
     args.out.mkdir(parents=True, exist_ok=True)
