@@ -49,7 +49,12 @@ _ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 def new_id(prefix: str) -> str:
     """A random id such as `conv_k3x9...`: the prefix names the kind, 20 base-36 characters (~103 bits)."""
-    return f"{prefix}_" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(20))
+    number = int.from_bytes(secrets.token_bytes(13), "big")  # 104 random bits in one call
+    digits = []
+    for _ in range(20):
+        number, digit = divmod(number, 36)
+        digits.append(_ID_ALPHABET[digit])
+    return f"{prefix}_" + "".join(digits)
 
 
 def utcnow() -> datetime:

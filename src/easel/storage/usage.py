@@ -169,7 +169,8 @@ class UsageRecorder:
         try:
             async with self.database.session() as session, session.begin():
                 for start in range(0, len(batch), ROWS_PER_INSERT):
-                    await session.execute(insert(table).values(batch[start : start + ROWS_PER_INSERT]))
+                    # executemany form: one compiled statement reused, not a new N-row VALUES each flush
+                    await session.execute(insert(table), batch[start : start + ROWS_PER_INSERT])
             return len(batch)
         except IntegrityError:
             log.warning("usage recorder: batch of %d refused; writing rows one by one", len(batch))
