@@ -19,6 +19,7 @@ from easel.catalog.entry import ModelEntry
 from easel.config import Settings
 from easel.errors import ContextWindowExceeded, UpstreamBadRequest, UpstreamError
 from easel.providers.base import Provider
+from easel.providers.http_base import HttpProvider
 from easel.tasks.chat import ChatEvent, ChatRequest
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -28,25 +29,11 @@ API_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 4096
 
 
-class AnthropicProvider(Provider):
+class AnthropicProvider(HttpProvider):
     name = "anthropic"
     display_name = "Anthropic"
     credentials_env = "ANTHROPIC_API_KEY"
-
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(settings)
-        self._http: httpx.AsyncClient | None = None
-
-    @property
-    def base_url(self) -> str:
-        return self.settings.base_urls.get(self.name, DEFAULT_BASE_URL).rstrip("/")
-
-    def _client(self) -> httpx.AsyncClient:
-        if self._http is None:
-            timeout = httpx.Timeout(self.settings.upstream_timeout_seconds,
-                                    connect=self.settings.upstream_connect_timeout_seconds)
-            self._http = httpx.AsyncClient(timeout=timeout)
-        return self._http
+    default_base_url = DEFAULT_BASE_URL
 
     def build_request(self, entry: ModelEntry, request: ChatRequest) -> httpx.Request:
         key = self.require_api_key()
@@ -87,10 +74,6 @@ class AnthropicProvider(Provider):
         raise UpstreamError("the stream ended before message_stop", provider=self.name,
                             code="upstream_stream_cut")
 
-    async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
 
 
 def create_providers(settings: Settings) -> list[Provider]:

@@ -42,6 +42,7 @@ from easel.catalog.entry import ModelEntry
 from easel.config import Settings
 from easel.errors import UpstreamError, UpstreamTimeout
 from easel.providers.base import Provider
+from easel.providers.http_base import HttpProvider
 from easel.tasks.image import ImageRequest, ImageResult, UpscaleRequest
 from easel.tasks.progress import Progress
 
@@ -52,7 +53,9 @@ DEFAULT_BASE_URL = "https://queue.fal.run"
 POLL_RETRIES = 3
 
 
-class FalProvider(Provider):
+class FalProvider(HttpProvider):
+
+    default_base_url = DEFAULT_BASE_URL
     name = "fal"
     display_name = "fal"
     credentials_env = "FAL_KEY"
@@ -66,18 +69,6 @@ class FalProvider(Provider):
         self.max_wait_seconds = max_wait_seconds
         self.max_file_bytes = max_file_bytes
         self.cancel_timeout = cancel_timeout
-        self._http: httpx.AsyncClient | None = None
-
-    @property
-    def base_url(self) -> str:
-        return self.settings.base_urls.get(self.name, DEFAULT_BASE_URL).rstrip("/")
-
-    def _client(self) -> httpx.AsyncClient:
-        if self._http is None:
-            timeout = httpx.Timeout(self.settings.upstream_timeout_seconds,
-                                    connect=self.settings.upstream_connect_timeout_seconds)
-            self._http = httpx.AsyncClient(timeout=timeout)
-        return self._http
 
     # -- the tasks -------------------------------------------------------------
 
@@ -211,10 +202,6 @@ class FalProvider(Provider):
                                  code="upstream_insufficient_credit")
         return error_for_status(self.name, status, message, response.headers, self.credentials_env)
 
-    async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
 
 
 def create_providers(settings: Settings) -> list[Provider]:
