@@ -11,7 +11,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from easel.storage.migrate import alembic_config, current_revision, head_revision, migration_engine, sync_url, upgrade
-from easel.storage.tables import LOCAL_ACCOUNT_ID, Base
+from easel.storage.schema import metadata
+from easel.storage.tables import LOCAL_ACCOUNT_ID
 
 TABLES = {"accounts", "api_keys", "conversations", "messages", "usage_records"}
 
@@ -52,12 +53,12 @@ def test_upgrade_twice_is_a_noop(database_url: str) -> None:
 
 
 def test_migrations_match_the_tables_module(database_url: str) -> None:
-    """The handwritten migration and tables.py describe the same schema."""
+    """The handwritten migrations and the table modules describe the same schema."""
     upgrade(database_url)
     engine = migration_engine(database_url)
     try:
         with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
     finally:
         engine.dispose()
     assert diff == []

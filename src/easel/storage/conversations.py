@@ -47,6 +47,7 @@ class MessageRecord(BaseModel):
     cost: float | None = None
     latency_ms: int | None = None
     ttft_ms: int | None = None
+    extras: dict[str, Any] | None = None
     created_at: datetime
 
 
@@ -228,6 +229,7 @@ class ConversationStore:
         cost: float | None = None,
         latency_ms: int | None = None,
         ttft_ms: int | None = None,
+        extras: dict[str, Any] | None = None,
     ) -> MessageRecord:
         """Append a message with the next `seq` (1, 2, ...). Use status="streaming" for a turn in progress."""
         now = utcnow()
@@ -251,6 +253,7 @@ class ConversationStore:
                 cost=cost,
                 latency_ms=latency_ms,
                 ttft_ms=ttft_ms,
+                extras=extras,
                 created_at=now,
                 **(_usage_columns(usage) if usage is not None else {}),
             )

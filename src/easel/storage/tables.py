@@ -149,6 +149,9 @@ class Message(Base):
     cost: Mapped[float | None] = mapped_column(Float)
     latency_ms: Mapped[int | None] = mapped_column(Integer)
     ttft_ms: Mapped[int | None] = mapped_column(Integer)
+    # Optional per-message facts (citations, described attachments, drawn images, mode);
+    # see migration 0008 for the keys.
+    extras: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
