@@ -7,7 +7,7 @@ check, tooling) imports this module instead of `tables` alone.
 
 from __future__ import annotations
 
-from easel.storage import tables, tables_arena, tables_workflows  # noqa: F401  (imported for their tables)
+from easel.storage import tables, tables_arena, tables_compare, tables_workflows  # noqa: F401  (imported for their tables)
 from easel.storage.tables import Base
 
 metadata = Base.metadata
