@@ -10,8 +10,9 @@ model, so the vote was not blind).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from easel.storage.tables import Base, utcnow
@@ -39,3 +40,32 @@ class Vote(Base):
     source_id: Mapped[str] = mapped_column(String(64))
     excluded: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Battle(Base):
+    """A blind match: one prompt, two models drawn from a pool, answers shown as A and B.
+
+    `answer_a` / `answer_b` hold what each side produced (`status`: pending, complete or
+    failed; `text` for chat; `job_id` and `images` for image battles; `error`). The model
+    names stay in this row and reach the client only after `outcome` is set.
+    """
+
+    __tablename__ = "battles"
+    __table_args__ = (
+        Index("ix_battles_owner_id_created_at", "owner_id", "created_at"),
+        CheckConstraint("task IN ('chat', 'image')", name="task"),
+        CheckConstraint("outcome IS NULL OR outcome IN ('a', 'b', 'tie', 'both_bad')", name="outcome"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    task: Mapped[str] = mapped_column(String(16))
+    prompt: Mapped[str] = mapped_column(Text)
+    model_a: Mapped[str] = mapped_column(String(255))
+    model_b: Mapped[str] = mapped_column(String(255))
+    answer_a: Mapped[dict[str, Any]] = mapped_column(JSON)
+    answer_b: Mapped[dict[str, Any]] = mapped_column(JSON)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    leaked: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    voted_at: Mapped[datetime | None] = mapped_column()
