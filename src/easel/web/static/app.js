@@ -5,6 +5,7 @@ import { toast } from "./ui.js";
 const PAGES = {
   chat: () => import("./pages/chat.js"),
   images: () => import("./pages/images.js"),
+  workflows: () => import("./pages/workflows.js"),
   models: () => import("./pages/models.js"),
   jobs: () => import("./pages/jobs.js"),
   settings: () => import("./pages/settings.js"),

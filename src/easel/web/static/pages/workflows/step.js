@@ -1,0 +1,83 @@
+// One step of a run as a list item: title, kind, model and status chip; per-item progress for a
+// for_each step; its output (text as Markdown, JSON as code, images as thumbnails that open full
+// size); its error with a Retry button and an optional model to retry with.
+import { h, money } from "../../ui.js";
+import { renderMarkdown } from "../chat/markdown.js";
+import { chip, modelSelect, took } from "./util.js";
+
+const DONE_ITEMS = new Set(["succeeded", "failed", "canceled", "skipped"]);
+
+export function thumbnails(ids, onOpenImage, label = "Image") {
+  if (!ids || !ids.length) return null;
+  return h("ul", { class: "wf-thumbs", "aria-label": "Images" }, ids.map((id, i) => {
+    const button = h("button", { type: "button", class: "wf-thumb", "aria-label": `Open ${label.toLowerCase()} ${i + 1} full size` },
+      h("img", { src: `/api/assets/${encodeURIComponent(id)}/thumbnail`, alt: `${label} ${i + 1}`, loading: "lazy", width: 120, height: 120 }));
+    button.addEventListener("click", () => onOpenImage(id));
+    return h("li", {}, button);
+  }));
+}
+
+function markdownBlock(text) {
+  const box = h("div", { class: "md wf-md" });
+  renderMarkdown(box, text);
+  return box;
+}
+
+function output(out, onOpenImage) {
+  if (!out) return [];
+  const parts = [];
+  if (out.markdown) parts.push(markdownBlock(out.markdown));
+  else if (out.text) parts.push(markdownBlock(out.text));
+  if (out.json !== undefined && out.json !== null && !out.text && !out.markdown) {
+    parts.push(h("pre", { class: "wf-code wf-json", tabindex: "0" }, h("code", {}, JSON.stringify(out.json, null, 2))));
+  }
+  const images = thumbnails(out.assets, onOpenImage);
+  if (images) parts.push(images);
+  return parts;
+}
+
+function items(step, onOpenImage) {
+  const list = step.items || [];
+  if (!list.length) return null;
+  const finished = list.filter((item) => DONE_ITEMS.has(item.status)).length;
+  const pct = Math.round((finished / list.length) * 100);
+  return h("div", { class: "wf-items" },
+    h("div", { class: "wf-items-head small" },
+      h("span", {}, `${finished} of ${list.length} items`),
+      h("div", { class: "progress", role: "progressbar", "aria-label": `${step.title || step.id}: items done`,
+        "aria-valuemin": 0, "aria-valuemax": list.length, "aria-valuenow": finished, "aria-valuetext": `${finished} of ${list.length}` },
+      h("div", { style: `width:${pct}%` }))),
+    h("ol", { class: "wf-item-list" }, list.map((item) => h("li", { class: "wf-item", dataset: { status: item.status } },
+      h("div", { class: "wf-item-head small" }, h("span", {}, `Item ${item.index + 1}`), chip(item.status),
+        item.model ? h("span", { class: "muted" }, item.model) : null),
+      item.error ? h("p", { class: "error-text small" }, item.error) : null,
+      output(item.output, onOpenImage)))));
+}
+
+export function stepView(step, position, { onRetry, onOpenImage, canRetry }) {
+  const meta = [step.kind, step.model, took(step) && `took ${took(step)}`,
+    step.cost !== null && step.cost !== undefined ? money(step.cost) : ""].filter(Boolean).join(" · ");
+  let retry = null;
+  if (step.status === "failed" && canRetry) {
+    const select = modelSelect(step, { id: `wf-retry-model-${step.id}` });
+    const button = h("button", { type: "button", class: "primary wf-retry" }, "Retry");
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      button.textContent = "Retrying…";
+      try { await onRetry(step, select.value || null); } finally { button.disabled = false; button.textContent = "Retry"; }
+    });
+    retry = h("div", { class: "wf-retry-row", role: "group", "aria-label": `Retry ${step.title || step.id}` },
+      h("label", { for: select.id }, "Retry with"), select, button);
+  }
+  return h("li", { class: "wf-step", dataset: { stepId: step.id, status: step.status } },
+    h("div", { class: "wf-step-marker", "aria-hidden": "true" }, String(position)),
+    h("div", { class: "wf-step-body" },
+      h("div", { class: "wf-step-head" },
+        h("h3", {}, step.title || step.id), chip(step.status)),
+      h("p", { class: "small muted wf-step-meta" }, meta),
+      step.status === "running" && !(step.items || []).length ? h("div", { class: "progress wf-busy", role: "progressbar", "aria-label": `${step.title || step.id} running` }, h("div", {})) : null,
+      items(step, onOpenImage),
+      step.error ? h("p", { class: "error-text wf-step-error", role: "note" }, step.error) : null,
+      retry,
+      output(step.output, onOpenImage)));
+}
