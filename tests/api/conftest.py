@@ -29,7 +29,7 @@ ECHO_MODELS = ("grok-4", "gpt-5", "o4-mini", "deepseek-chat", "grok-4.20-0309-re
 FAKE_ENDPOINT_MODELS = (
     "fake-echo", "fake-reasoner", "fake-reasoner-alt", "fake-tools", "fake-error-400", "fake-error-401",
     "fake-error-429", "fake-error-500", "fake-error-503", "fake-stream-cut", "fake-hang", "fake-endless",
-    "fake-drip-20",
+    "fake-drip-20", "fake-thinker",
 )
 
 

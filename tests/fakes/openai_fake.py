@@ -25,6 +25,9 @@ The model name picks the behaviour, so it works across processes:
     fake-reasoner           `reasoning_content` deltas first (naming the reasoning_effort),
                             then the echo; usage has completion_tokens_details.reasoning_tokens
     fake-reasoner-alt       the same with the `reasoning` field (OpenRouter, Groq, Ollama)
+    fake-thinker            the echo preceded by `<think>...</think>` inside `content` (as llama.cpp and
+                            vLLM pass DeepSeek-R1 or Qwen3 through), three characters a chunk, so the
+                            tags arrive split across chunks; no reasoning_tokens in the usage
     fake-tools              with `tools` (and tool_choice not "none"): one streamed call to the
                             chosen tool (tool_choice's, else the first), arguments
                             {"query": <last user message>}, finish "tool_calls"; after a
@@ -73,7 +76,7 @@ KNOWN_PARAMS = frozenset("""model messages audio frequency_penalty function_call
     max_completion_tokens max_tokens metadata modalities n parallel_tool_calls prediction presence_penalty
     prompt_cache_key reasoning_effort response_format safety_identifier seed service_tier stop store stream
     stream_options temperature tool_choice tools top_logprobs top_p user verbosity web_search_options""".split())
-_NAMED = re.compile(r"fake-(echo|reasoner|reasoner-alt|tools|hang|endless|stream-cut|stream-truncated)")
+_NAMED = re.compile(r"fake-(echo|reasoner|reasoner-alt|thinker|tools|hang|endless|stream-cut|stream-truncated)")
 _NUMBERED = re.compile(r"fake-(error|stream-error|slow|drip)-(\d+)")
 _ERRORS: dict[int, tuple[str, str, str | None]] = {  # status -> (message, type, code)
     400: ("Invalid request (fake-error-400).", "invalid_request_error", None),
@@ -191,6 +194,10 @@ def _plan(kind: str, arg: int, body: dict[str, Any]) -> Plan:
         effort = body.get("reasoning_effort") or "medium"
         plan.reasoning = _pieces(f"The user wrote {len(last_user.split())} words; effort {effort}; answer plainly.")
         plan.reasoning_field = "reasoning" if kind == "reasoner-alt" else "reasoning_content"
+    elif kind == "thinker":
+        thought = f"<think>The user wrote {len(last_user.split())} words; answer plainly.</think>\n\n"
+        text = thought + answer
+        plan.content = [text[i:i + 3] for i in range(0, len(text), 3)]
     elif kind == "tools" and messages[-1].get("role") == "tool":
         plan.content = _pieces(f"Tool said: {_text(messages[-1])}")
     elif kind == "tools" and tools and body.get("tool_choice") != "none":

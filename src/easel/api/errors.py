@@ -27,6 +27,11 @@ def json_response(body: Any, status_code: int = 200, headers: dict[str, str] | N
     return Response(orjson.dumps(body), status_code=status_code, media_type="application/json", headers=headers)
 
 
+def warning_headers(warnings: list[str]) -> dict[str, str]:
+    """A `Warning` header (code 299, "miscellaneous persistent warning") for what easel ignored or changed."""
+    return {"Warning": "; ".join(f'299 easel "{w}"' for w in warnings)} if warnings else {}
+
+
 def error_response(error: EaselError) -> Response:
     return json_response(error.to_body(), error.status_code, error.headers or None)
 

@@ -55,6 +55,9 @@ class ChatCompletionRequest(BaseModel):
     prompt_cache_key: str | None = None
     safety_identifier: str | None = None
     verbosity: Literal["low", "medium", "high"] | None = None
+    # easel extension: two passes, a plan (sent as reasoning_content) then the answer conditioned on it
+    think_first: bool | None = Field(default=None, description="easel extension: plan first (returned as "
+                                     "reasoning_content), then answer with the plan in context; two model calls.")
 
     @field_validator("stop")
     @classmethod

@@ -19,7 +19,7 @@ from fastapi.routing import APIRoute
 from starlette.responses import Response
 
 from easel.api.deps import account_id, services_of
-from easel.api.errors import json_response
+from easel.api.errors import json_response, warning_headers
 from easel.api.openai_protocol import ChatCompletionRequest
 from easel.api.openai_stream import ChunkWriter, EventStreamResponse, chunks, completion_body
 from easel.errors import InvalidRequest
@@ -63,6 +63,7 @@ def to_chat_request(wire: ChatCompletionRequest) -> ChatRequest:
         tools=wire.tools,
         tool_choice=wire.tool_choice,
         reasoning_effort=wire.reasoning_effort,
+        think_first=bool(wire.think_first),
         extra=wire.passthrough(),
     )
 
@@ -77,7 +78,7 @@ async def create_chat_completion(request: Request) -> Response:
     services = services_of(request)
     owner = account_id(request)
     prepared = services.chat.prepare(to_chat_request(wire))
-    headers = {"Warning": "; ".join(f'299 easel "{w}"' for w in prepared.warnings)} if prepared.warnings else None
+    headers = warning_headers(prepared.warnings) or None
     events = services.chat.stream(prepared, owner_id=owner, endpoint="/v1/chat/completions")
 
     if not wire.stream:

@@ -18,7 +18,7 @@ from starlette.responses import Response, StreamingResponse
 
 from easel.adapters.sse import format_sse
 from easel.api.deps import AccountDep, ServicesDep
-from easel.api.errors import error_response, json_response
+from easel.api.errors import error_response, json_response, warning_headers
 from easel.services.conversations import TurnEvent, TurnFailed, TurnFinished, TurnOptions, TurnStarted
 from easel.tasks.chat import ReasoningDelta, TextDelta, ToolCallDelta, UsageEvent
 
@@ -73,7 +73,7 @@ def _event_frame(event: TurnEvent) -> bytes | None:
         return format_sse(orjson.dumps(event.usage.to_openai()).decode(), "usage")
     if isinstance(event, TurnStarted):
         body = {"conversation_id": event.conversation_id, "user_message_id": event.user_message_id,
-                "model": event.model}
+                "model": event.model, "warnings": event.warnings}
         return format_sse(orjson.dumps(body).decode(), "start")
     if isinstance(event, TurnFinished):
         return format_sse(orjson.dumps(_dump(event.message)).decode(), "done")
@@ -101,7 +101,9 @@ async def _respond(events: AsyncIterator[TurnEvent], stream: bool) -> Response:
     if not stream:
         finished = pulled[-1]
         assert isinstance(finished, TurnFinished)
-        return json_response(_dump(finished.message))
+        started = pulled[0]
+        return json_response(_dump(finished.message),
+                             headers=warning_headers(started.warnings if isinstance(started, TurnStarted) else []))
 
     async def body() -> AsyncIterator[bytes]:
         try:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from easel.catalog.catalog import Catalog
 from easel.catalog.entry import ModelEntry
 from easel.errors import ContextWindowExceeded, EaselError, InvalidRequest, ModelNotFound
 from easel.providers.base import Provider, ProviderRegistry
+from easel.services.reasoning import THINK_FIRST_MODE, ThinkTagSplitter, think_first, think_first_warnings
 from easel.tasks.chat import (
     ChatEvent,
     ChatRequest,
@@ -43,6 +44,8 @@ class PreparedChat:
     provider: Provider
     request: ChatRequest
     warnings: list[str] = field(default_factory=list)
+    #: what the answer's message records about how it was made (messages.extras; each part owns its keys)
+    extras: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -97,25 +100,39 @@ class ChatService:
         if request.reasoning_effort is not None and not entry.capabilities.reasoning:
             warnings.append(f"reasoning_effort ignored: '{entry.id}' has no reasoning control")
             updates["reasoning_effort"] = None
+        extras: dict[str, Any] = {}
+        if request.think_first:
+            warnings += think_first_warnings(entry)
+            extras["mode"] = THINK_FIRST_MODE
         if request.tools and not entry.capabilities.tools:
             raise InvalidRequest(f"Model '{entry.id}' does not support tools.", param="tools",
                                  code="unsupported_parameter")
-        return PreparedChat(entry, provider, request.model_copy(update=updates), warnings)
+        return PreparedChat(entry, provider, request.model_copy(update=updates), warnings, extras)
 
     async def stream(
         self, prepared: PreparedChat, *, owner_id: str, endpoint: str, timings: ChatTimings | None = None
     ) -> AsyncGenerator[ChatEvent, None]:
         """The provider's events, measured and accounted. Closing this closes the provider stream."""
         timings = timings or ChatTimings()
+        if prepared.request.think_first:  # two passes, each accounted on its own as it runs through here
+            passes = think_first(self, prepared, owner_id=owner_id, endpoint=endpoint, timings=timings)
+            try:
+                async for event in passes:
+                    yield event
+            finally:
+                await passes.aclose()  # type: ignore[attr-defined]
+            return
         status = "succeeded"
         events = prepared.provider.stream_chat(prepared.entry, prepared.request)
+        splitter = ThinkTagSplitter()  # `<think>` text opening an answer is reasoning, whoever serves it
         try:
-            async for event in events:
-                if timings.first_token_ms is None and isinstance(event, (TextDelta, ReasoningDelta, ToolCallDelta)):
-                    timings.first_token_ms = (time.perf_counter() - timings.started) * 1000
-                elif isinstance(event, UsageEvent):
-                    timings.usage = event.usage
-                yield event
+            async for raw in events:
+                for event in splitter.split(raw):
+                    if timings.first_token_ms is None and isinstance(event, (TextDelta, ReasoningDelta, ToolCallDelta)):
+                        timings.first_token_ms = (time.perf_counter() - timings.started) * 1000
+                    elif isinstance(event, UsageEvent):
+                        timings.usage = event.usage
+                    yield event
         except EaselError:
             status = "failed"
             raise

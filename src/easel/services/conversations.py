@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Union
 from weakref import WeakValueDictionary
 
@@ -39,6 +39,7 @@ class TurnOptions(BaseModel):
     seed: int | None = None
     stop: list[str] | None = None
     reasoning_effort: ReasoningEffort | None = None
+    think_first: bool = Field(default=False, description="Two passes: a plan shown as reasoning, then the answer.")
 
 
 @dataclass(slots=True)
@@ -46,6 +47,7 @@ class TurnStarted:
     conversation_id: str
     user_message_id: str | None
     model: str
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -189,7 +191,7 @@ class ConversationService:
 
     async def _answer(self, owner_id: str, conversation_id: str, user_message_id: str | None,
                       prepared: PreparedChat) -> AsyncIterator[TurnEvent]:
-        yield TurnStarted(conversation_id, user_message_id, prepared.entry.id)
+        yield TurnStarted(conversation_id, user_message_id, prepared.entry.id, prepared.warnings)
         timings = ChatTimings(started=time.perf_counter())
         result = ChatResult()
         error: EaselError | None = None
@@ -220,5 +222,6 @@ class ConversationService:
             cost=entry.cost(usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens) if usage else None,
             latency_ms=round(timings.total_ms or (time.perf_counter() - timings.started) * 1000),
             ttft_ms=round(timings.first_token_ms) if timings.first_token_ms is not None else None,
+            extras=dict(prepared.extras) or None,
         )
 

@@ -52,6 +52,8 @@ class ChatRequest(BaseModel):
     tools: list[dict[str, Any]] | None = None
     tool_choice: str | dict[str, Any] | None = None
     reasoning_effort: ReasoningEffort | None = None
+    # Two passes (plan as reasoning, then the answer): services.reasoning.think_first. Never sent to a provider.
+    think_first: bool = False
     # Provider-specific fields passed through untouched (documented extension).
     extra: dict[str, Any] = Field(default_factory=dict)
 
