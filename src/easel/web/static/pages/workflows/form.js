@@ -18,7 +18,10 @@ function control(input, id) {
     return select;
   }
   if (input.type === "text") return h("textarea", { ...common, rows: 4 }, String(initial));
-  if (input.type === "integer") return h("input", { ...common, type: "number", step: 1, inputmode: "numeric", value: String(initial) });
+  if (input.type === "integer") {
+    return h("input", { ...common, type: "number", step: 1, min: input.min ?? undefined, max: input.max ?? undefined,
+      inputmode: "numeric", value: String(initial) });
+  }
   return h("input", { ...common, type: "text", autocomplete: "off", value: String(initial) });
 }
 

@@ -5,8 +5,7 @@
 import { api } from "../../api.js";
 import { h, money, toast } from "../../ui.js";
 import { when } from "../chat/list.js";
-import { renderMarkdown } from "../chat/markdown.js";
-import { stepView, thumbnails } from "./step.js";
+import { markdownBlock, stepView, thumbnails } from "./step.js";
 import { ACTIVE, TERMINAL, chip, runUrl, took, workflowHash } from "./util.js";
 
 export function runView(initial, { workflow, onChange, onRunAgain }) {
@@ -83,9 +82,8 @@ export function runView(initial, { workflow, onChange, onRunAgain }) {
     const images = thumbnails(out.assets, openImage, "Result image");
     result.hidden = !out.markdown && !images;
     if (result.hidden) return;
-    const body = h("div", { class: "md wf-md wf-final" });
-    if (out.markdown) renderMarkdown(body, out.markdown);
-    result.replaceChildren(...[h("h2", { id: "wf-result-title" }, "Result"), out.markdown ? body : null, images].filter(Boolean));
+    const body = out.markdown ? markdownBlock(out.markdown, openImage, "wf-final") : null;
+    result.replaceChildren(...[h("h2", { id: "wf-result-title" }, "Result"), body, images].filter(Boolean));
   }
 
   function draw(next) {

@@ -7,27 +7,50 @@ import { chip, modelSelect, took } from "./util.js";
 
 const DONE_ITEMS = new Set(["succeeded", "failed", "canceled", "skipped"]);
 
-export function thumbnails(ids, onOpenImage, label = "Image") {
-  if (!ids || !ids.length) return null;
-  return h("ul", { class: "wf-thumbs", "aria-label": "Images" }, ids.map((id, i) => {
-    const button = h("button", { type: "button", class: "wf-thumb", "aria-label": `Open ${label.toLowerCase()} ${i + 1} full size` },
-      h("img", { src: `/api/assets/${encodeURIComponent(id)}/thumbnail`, alt: `${label} ${i + 1}`, loading: "lazy", width: 120, height: 120 }));
-    button.addEventListener("click", () => onOpenImage(id));
-    return h("li", {}, button);
-  }));
+function imageButton(id, label, onOpenImage, { inline = false } = {}) {
+  const button = h("button", { type: "button", class: inline ? "wf-inline-image" : "wf-thumb", "aria-label": `Open ${label} full size` },
+    h("img", { src: `/api/assets/${encodeURIComponent(id)}/${inline ? "content" : "thumbnail"}`, alt: label, loading: "lazy" }));
+  button.addEventListener("click", () => onOpenImage(id));
+  return button;
 }
 
-function markdownBlock(text) {
-  const box = h("div", { class: "md wf-md" });
-  renderMarkdown(box, text);
+export function thumbnails(ids, onOpenImage, label = "Image") {
+  if (!ids || !ids.length) return null;
+  return h("ul", { class: "wf-thumbs", "aria-label": "Images" },
+    ids.map((id, i) => h("li", {}, imageButton(id, `${label.toLowerCase()} ${i + 1}`, onOpenImage))));
+}
+
+// Workflow Markdown embeds its own pictures as ![alt](/api/assets/<id>/content). The shared renderer
+// turns images into links to outside addresses only, so these are swapped for tokens before it runs
+// and for the pictures (buttons that open them full size) after.
+const ASSET_IMAGE = /!\[([^\]]*)\]\(\/api\/assets\/([\w-]+)\/content\)/g;
+const TOKEN = /(WFASSET\d+WF)/;
+
+export function markdownBlock(text, onOpenImage, extraClass = "") {
+  const box = h("div", { class: `md wf-md ${extraClass}`.trim() });
+  const images = [];
+  const source = String(text ?? "").replace(ASSET_IMAGE, (_, alt, id) => `WFASSET${images.push([id, alt || "Image"]) - 1}WF`);
+  renderMarkdown(box, source);
+  if (!images.length) return box;
+  const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+  const hits = [];
+  while (walker.nextNode()) if (TOKEN.test(walker.currentNode.data)) hits.push(walker.currentNode);
+  for (const node of hits) {
+    node.replaceWith(...node.data.split(TOKEN).map((part) => {
+      const match = part.match(/^WFASSET(\d+)WF$/);
+      if (!match || !images[Number(match[1])]) return part;
+      const [id, alt] = images[Number(match[1])];
+      return imageButton(id, alt, onOpenImage, { inline: true });
+    }));
+  }
   return box;
 }
 
 function output(out, onOpenImage) {
   if (!out) return [];
   const parts = [];
-  if (out.markdown) parts.push(markdownBlock(out.markdown));
-  else if (out.text) parts.push(markdownBlock(out.text));
+  if (out.markdown) parts.push(markdownBlock(out.markdown, onOpenImage));
+  else if (out.text) parts.push(markdownBlock(out.text, onOpenImage));
   if (out.json !== undefined && out.json !== null && !out.text && !out.markdown) {
     parts.push(h("pre", { class: "wf-code wf-json", tabindex: "0" }, h("code", {}, JSON.stringify(out.json, null, 2))));
   }
@@ -55,7 +78,7 @@ function items(step, onOpenImage) {
 }
 
 export function stepView(step, position, { onRetry, onOpenImage, canRetry }) {
-  const meta = [step.kind, step.model, took(step) && `took ${took(step)}`,
+  const meta = [step.kind, step.model, step.attempts > 1 ? `attempt ${step.attempts}` : "", took(step) && `took ${took(step)}`,
     step.cost !== null && step.cost !== undefined ? money(step.cost) : ""].filter(Boolean).join(" · ");
   let retry = null;
   if (step.status === "failed" && canRetry) {
@@ -79,5 +102,6 @@ export function stepView(step, position, { onRetry, onOpenImage, canRetry }) {
       items(step, onOpenImage),
       step.error ? h("p", { class: "error-text wf-step-error", role: "note" }, step.error) : null,
       retry,
+      step.prompt ? h("details", { class: "wf-prompt" }, h("summary", {}, "Prompt"), h("p", { class: "small" }, step.prompt)) : null,
       output(step.output, onOpenImage)));
 }
