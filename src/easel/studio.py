@@ -17,6 +17,9 @@ from easel.services.chat import ChatService
 from easel.services.conversations import ConversationService
 from easel.jobs import HandlerRegistry, JobService
 from easel.services.images import ImageService
+from easel.services.compare import CompareService
+from easel.storage.comparisons import ComparisonStore
+from easel.storage.votes import VoteStore
 from easel.storage.assets import AssetStore
 from easel.storage.db import Database
 from easel.storage.migrate import upgrade_async
@@ -45,10 +48,14 @@ async def open_studio(settings: Settings, *, run_workers: bool = True) -> AsyncI
     jobs = JobService.create(database, handlers, run_workers=run_workers, workers=settings.job_workers,
                              limit_for=images.concurrency_for)
     images.jobs = jobs
+    compare = CompareService(catalog=catalog, chat=chat, images=images, jobs=jobs, assets=assets,
+                             store=ComparisonStore(database), conversations=conversations.store,
+                             votes=VoteStore(database))
     await jobs.start()
     try:
         yield Services(settings=settings, database=database, catalog=catalog, providers=providers,
-                       chat=chat, conversations=conversations, jobs=jobs, images=images, assets=assets)
+                       chat=chat, conversations=conversations, jobs=jobs, images=images, assets=assets,
+                       compare=compare)
     finally:
         await jobs.stop(grace=5.0)
         await usage.aclose()

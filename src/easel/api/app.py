@@ -12,6 +12,7 @@ from easel import __version__
 from easel.api import (
     routes_assets,
     routes_chat_completions,
+    routes_comparisons,
     routes_conversations,
     routes_images,
     routes_jobs,
@@ -39,6 +40,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_settings.router)
     app.include_router(routes_conversations.router)
     app.include_router(routes_images.router)
+    app.include_router(routes_comparisons.router)
     app.include_router(routes_jobs.router)
     app.include_router(routes_assets.router)
     app.include_router(routes_web.router)

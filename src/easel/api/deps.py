@@ -20,6 +20,7 @@ from easel.providers.base import ProviderRegistry
 from easel.services.chat import ChatService
 from easel.jobs import JobService
 from easel.services.conversations import ConversationService
+from easel.services.compare import CompareService
 from easel.services.images import ImageService
 from easel.storage.assets import AssetStore
 from easel.storage.db import Database
@@ -38,6 +39,7 @@ class Services:
     jobs: JobService
     images: ImageService
     assets: AssetStore
+    compare: CompareService
 
 
 def services_of(request: Request) -> Services:

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from easel.storage.db import Database
 from easel.storage.tables import new_id, utcnow
@@ -81,3 +81,12 @@ class VoteStore:
             result = await session.execute(
                 update(Vote).where(Vote.owner_id == owner_id, Vote.source_id == source_id).values(excluded=excluded))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def replace(self, *, owner_id: str, source_id: str, votes: list[NewVote]) -> list[VoteRecord]:
+        """Swap all of one source's votes for `votes` in one transaction (a comparison's re-pick)."""
+        now = utcnow()
+        rows = [Vote(id=new_id("vote"), owner_id=owner_id, created_at=now, **vote.model_dump()) for vote in votes]
+        async with self.database.session() as session, session.begin():
+            await session.execute(delete(Vote).where(Vote.owner_id == owner_id, Vote.source_id == source_id))
+            session.add_all(rows)
+        return [VoteRecord.model_validate(row) for row in rows]
