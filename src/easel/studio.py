@@ -17,6 +17,9 @@ from easel.services.chat import ChatService
 from easel.services.conversations import ConversationService
 from easel.jobs import HandlerRegistry, JobService
 from easel.services.images import ImageService
+from easel.services.arena import ArenaService
+from easel.services.leaderboard import LeaderboardService
+from easel.storage.battles import BattleStore
 from easel.services.compare import CompareService
 from easel.storage.comparisons import ComparisonStore
 from easel.storage.votes import VoteStore
@@ -51,11 +54,15 @@ async def open_studio(settings: Settings, *, run_workers: bool = True) -> AsyncI
     compare = CompareService(catalog=catalog, chat=chat, images=images, jobs=jobs, assets=assets,
                              store=ComparisonStore(database), conversations=conversations.store,
                              votes=VoteStore(database))
+    arena = ArenaService(catalog=catalog, providers=providers, chat=chat, images=images, assets=assets,
+                         battles=BattleStore(database))
+    leaderboard = LeaderboardService(votes=VoteStore(database),
+                                     known_models=lambda task: [entry.id for entry in arena.usable(task)])
     await jobs.start()
     try:
         yield Services(settings=settings, database=database, catalog=catalog, providers=providers,
                        chat=chat, conversations=conversations, jobs=jobs, images=images, assets=assets,
-                       compare=compare)
+                       compare=compare, arena=arena, leaderboard=leaderboard)
     finally:
         await jobs.stop(grace=5.0)
         await usage.aclose()

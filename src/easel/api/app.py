@@ -11,11 +11,13 @@ from starlette.responses import Response
 from easel import __version__
 from easel.api import (
     routes_assets,
+    routes_battles,
     routes_chat_completions,
     routes_comparisons,
     routes_conversations,
     routes_images,
     routes_jobs,
+    routes_leaderboard,
     routes_models,
     routes_settings,
     routes_web,
@@ -42,6 +44,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_images.router)
     app.include_router(routes_comparisons.router)
     app.include_router(routes_jobs.router)
+    app.include_router(routes_battles.router)
+    app.include_router(routes_leaderboard.router)
     app.include_router(routes_assets.router)
     app.include_router(routes_web.router)
     routes_web.mount_static(app)

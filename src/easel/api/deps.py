@@ -22,6 +22,8 @@ from easel.jobs import JobService
 from easel.services.conversations import ConversationService
 from easel.services.compare import CompareService
 from easel.services.images import ImageService
+from easel.services.arena import ArenaService
+from easel.services.leaderboard import LeaderboardService
 from easel.storage.assets import AssetStore
 from easel.storage.db import Database
 
@@ -40,6 +42,8 @@ class Services:
     images: ImageService
     assets: AssetStore
     compare: CompareService
+    arena: ArenaService
+    leaderboard: LeaderboardService
 
 
 def services_of(request: Request) -> Services:

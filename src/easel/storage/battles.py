@@ -35,6 +35,7 @@ class Answer(BaseModel):
     images: list[str] = Field(default_factory=list)
     job_id: str | None = None
     error: str | None = None
+    error_code: str | None = None
     stripped: int = 0  # self-identifying sentences removed before showing
 
 
