@@ -67,6 +67,19 @@ class Settings(BaseSettings):
     # provider name -> base URL override (tests point providers at local fakes this way)
     base_urls: dict[str, str] = Field(default_factory=dict)
 
+    # Live web for chat (easel.websearch). Brave/Tavily keys follow the [keys] convention
+    # (`brave`, `tavily`; else BRAVE_API_KEY / TAVILY_API_KEY); their base URLs go in base_urls.
+    search_backend: str = "searxng"  # an `easel.search_backends` entry point: searxng | brave | tavily
+    searxng_url: str | None = None
+    # CIDRs or host names the page fetcher may reach although they are private/loopback
+    fetch_allow: list[str] = Field(default_factory=list)
+    fetch_timeout_seconds: float = 10.0
+    fetch_max_bytes: int = 2_000_000
+    fetch_max_redirects: int = 5
+    web_search_results: int = 5  # hits asked of the search backend
+    web_pages: int = 3  # pages fetched and read per turn
+    web_context_tokens: int = 1200  # budget for the passages put into the model's context
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

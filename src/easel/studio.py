@@ -17,6 +17,7 @@ from easel.services.chat import ChatService
 from easel.services.conversations import ConversationService
 from easel.jobs import HandlerRegistry, JobService
 from easel.services.images import ImageService
+from easel.services.web_context import WebContextService
 from easel.services.arena import ArenaService
 from easel.services.leaderboard import LeaderboardService
 from easel.storage.battles import BattleStore
@@ -41,7 +42,8 @@ async def open_studio(settings: Settings, *, run_workers: bool = True) -> AsyncI
     catalog = Catalog.load(extra)
     usage = UsageRecorder(database)
     await usage.start()
-    chat = ChatService(catalog=catalog, providers=providers, usage=usage)
+    web = WebContextService(settings)
+    chat = ChatService(catalog=catalog, providers=providers, usage=usage, web=web)
     conversations = ConversationService(database=database, chat=chat, settings=settings)
     assets = AssetStore(database, settings.home / "assets")
     await assets.sweep()  # temp files and orphans a crash may have left
@@ -67,4 +69,5 @@ async def open_studio(settings: Settings, *, run_workers: bool = True) -> AsyncI
         await jobs.stop(grace=5.0)
         await usage.aclose()
         await providers.aclose()
+        await web.aclose()
         await database.dispose()

@@ -52,6 +52,8 @@ def upstream_message(body: bytes | str) -> str:
         err = payload.get("error", payload)
         if isinstance(err, dict):
             msg = err.get("message") or err.get("detail") or err.get("type")
+            if isinstance(msg, dict):  # Tavily nests it: {"detail": {"error": "..."}}
+                msg = msg.get("error") or msg
             if msg:
                 return str(msg)
         elif isinstance(err, str):

@@ -58,6 +58,12 @@ class ChatCompletionRequest(BaseModel):
     # easel extension: two passes, a plan (sent as reasoning_content) then the answer conditioned on it
     think_first: bool | None = Field(default=None, description="easel extension: plan first (returned as "
                                      "reasoning_content), then answer with the plan in context; two model calls.")
+    # easel extension: live web. The answer carries top-level `citations` [{index, title, url, quote}]
+    # (streamed: in one chunk before the finish, with an empty delta).
+    web_search: Literal["off", "auto", "on"] | None = Field(default=None, description="easel extension: "
+                                                             "search the web and answer with cited sources.")
+    web_search_backend: Literal["native"] | None = Field(default=None, description="easel extension: 'native' "
+                                                         "uses the provider's own server-side search.")
 
     @field_validator("stop")
     @classmethod

@@ -23,6 +23,7 @@ from easel.errors import EaselError
 from easel.tasks.chat import (
     ChatEvent,
     ChatResult,
+    Citations,
     Finish,
     ReasoningDelta,
     TextDelta,
@@ -44,7 +45,7 @@ def completion_body(result: ChatResult, *, model: str, cid: str | None = None) -
         message["reasoning_content"] = result.reasoning
     if result.tool_calls:
         message["tool_calls"] = result.tool_calls
-    return {
+    body = {
         "id": cid or completion_id(),
         "object": "chat.completion",
         "created": int(time.time()),
@@ -52,6 +53,9 @@ def completion_body(result: ChatResult, *, model: str, cid: str | None = None) -
         "choices": [{"index": 0, "message": message, "finish_reason": result.finish_reason, "logprobs": None}],
         "usage": result.usage.to_openai(),
     }
+    if result.citations:  # easel extension (web_search): the numbered sources the answer may cite as [n]
+        body["citations"] = result.citations
+    return body
 
 
 class ChunkWriter:
@@ -94,6 +98,9 @@ class ChunkWriter:
         if isinstance(event, UsageEvent):
             self.usage = event.usage
             return None
+        if isinstance(event, Citations):  # easel extension: an empty delta carrying top-level `citations`
+            choice = {"index": 0, "delta": {}, "finish_reason": None, "logprobs": None}
+            return self._frame(orjson.dumps([choice]), b',"citations":' + orjson.dumps(event.items))
         if isinstance(event, Finish):
             if self.finished:
                 return None

@@ -64,6 +64,8 @@ def to_chat_request(wire: ChatCompletionRequest) -> ChatRequest:
         tool_choice=wire.tool_choice,
         reasoning_effort=wire.reasoning_effort,
         think_first=bool(wire.think_first),
+        web_search=wire.web_search,
+        web_search_backend=wire.web_search_backend,
         extra=wire.passthrough(),
     )
 

@@ -1,7 +1,7 @@
 """/api/conversations: create, list, read, rename, delete, follow-up turns (JSON or SSE), edit-and-resend.
 
-A turn streamed as SSE sends `start`, then `reasoning` / `text` / `tool_call` deltas, then
-`done` with the stored message, or `error` with the error and the stored failed message.
+A turn streamed as SSE sends `start`, then `citations` (with web_search, before the answer),
+`reasoning` / `text` / `tool_call` deltas, then `done` with the stored message, or `error` with the error and the stored failed message.
 The first model event is awaited before answering, so a failure that happens before any
 output is an HTTP status.
 """
@@ -20,7 +20,7 @@ from easel.adapters.sse import format_sse
 from easel.api.deps import AccountDep, ServicesDep
 from easel.api.errors import error_response, json_response, warning_headers
 from easel.services.conversations import TurnEvent, TurnFailed, TurnFinished, TurnOptions, TurnStarted
-from easel.tasks.chat import ReasoningDelta, TextDelta, ToolCallDelta, UsageEvent
+from easel.tasks.chat import Citations, ReasoningDelta, TextDelta, ToolCallDelta, UsageEvent
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 
@@ -71,6 +71,8 @@ def _event_frame(event: TurnEvent) -> bytes | None:
         return format_sse(orjson.dumps(body).decode(), "tool_call")
     if isinstance(event, UsageEvent):
         return format_sse(orjson.dumps(event.usage.to_openai()).decode(), "usage")
+    if isinstance(event, Citations):
+        return format_sse(orjson.dumps({"citations": event.items}).decode(), "citations")
     if isinstance(event, TurnStarted):
         body = {"conversation_id": event.conversation_id, "user_message_id": event.user_message_id,
                 "model": event.model, "warnings": event.warnings}

@@ -19,6 +19,7 @@ from easel.services.reasoning import THINK_FIRST_MODE, ThinkTagSplitter, think_f
 from easel.tasks.chat import (
     ChatEvent,
     ChatRequest,
+    Citations,
     ReasoningDelta,
     TextDelta,
     ToolCallDelta,
@@ -36,6 +37,12 @@ class UsageSink(Protocol):
 
     def record(self, *, owner_id: str, model: str, provider: str, endpoint: str, usage: Usage | None = None,
                cost: float | None = None, latency_ms: int | None = None, status: str = "succeeded") -> None: ...
+
+
+class Grounding(Protocol):
+    """Puts live web sources into a prepared request (services.web_context.WebContextService)."""
+
+    async def ground(self, prepared: PreparedChat) -> None: ...
 
 
 @dataclass(slots=True)
@@ -64,10 +71,12 @@ def estimate_prompt_tokens(request: ChatRequest) -> int:
 
 
 class ChatService:
-    def __init__(self, *, catalog: Catalog, providers: ProviderRegistry, usage: UsageSink) -> None:
+    def __init__(self, *, catalog: Catalog, providers: ProviderRegistry, usage: UsageSink,
+                 web: Grounding | None = None) -> None:
         self.catalog = catalog
         self.providers = providers
         self.usage = usage
+        self.web = web
 
     def prepare(self, request: ChatRequest) -> PreparedChat:
         """Resolve and check a request; every refusal here is a 4xx with a message that says what to fix."""
@@ -114,6 +123,10 @@ class ChatService:
     ) -> AsyncGenerator[ChatEvent, None]:
         """The provider's events, measured and accounted. Closing this closes the provider stream."""
         timings = timings or ChatTimings()
+        if prepared.request.web_search and self.web is not None:  # live web: read before the model answers
+            await self.web.ground(prepared)
+            if prepared.extras.get("citations"):
+                yield Citations(prepared.extras["citations"])
         if prepared.request.think_first:  # two passes, each accounted on its own as it runs through here
             passes = think_first(self, prepared, owner_id=owner_id, endpoint=endpoint, timings=timings)
             try:

@@ -13,7 +13,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Literal, Union
 from weakref import WeakValueDictionary
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,7 +23,7 @@ from easel.errors import EaselError, InvalidRequest, NotFound
 from easel.services.chat import ChatService, ChatTimings, PreparedChat
 from easel.storage.conversations import ConversationDetail, ConversationRecord, ConversationStore, MessageRecord
 from easel.storage.db import Database
-from easel.tasks.chat import ChatEvent, ChatMessage, ChatRequest, ChatResult, ReasoningEffort
+from easel.tasks.chat import ChatEvent, ChatMessage, ChatRequest, ChatResult, ReasoningEffort, WebSearchMode
 
 TITLE_LENGTH = 60
 
@@ -40,6 +40,9 @@ class TurnOptions(BaseModel):
     stop: list[str] | None = None
     reasoning_effort: ReasoningEffort | None = None
     think_first: bool = Field(default=False, description="Two passes: a plan shown as reasoning, then the answer.")
+    web_search: WebSearchMode | None = Field(default=None, description="Live web: off, auto or on (cited sources).")
+    web_search_backend: Literal["native"] | None = Field(
+        default=None, description="'native': the provider's own server-side search, for models that have one.")
 
 
 @dataclass(slots=True)

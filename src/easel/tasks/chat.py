@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Role = Literal["system", "developer", "user", "assistant", "tool"]
 ReasoningEffort = Literal["none", "minimal", "low", "medium", "high"]
+WebSearchMode = Literal["off", "auto", "on"]
 
 
 class ChatMessage(BaseModel):
@@ -54,6 +55,10 @@ class ChatRequest(BaseModel):
     reasoning_effort: ReasoningEffort | None = None
     # Two passes (plan as reasoning, then the answer): services.reasoning.think_first. Never sent to a provider.
     think_first: bool = False
+    # Live web (services.web_context): search, read pages, answer with citations. Never sent to a provider.
+    web_search: WebSearchMode | None = None
+    # "native": the provider's own server-side search tool instead of easel's (models that have one)
+    web_search_backend: Literal["native"] | None = None
     # Provider-specific fields passed through untouched (documented extension).
     extra: dict[str, Any] = Field(default_factory=dict)
 
@@ -118,7 +123,14 @@ class Finish:
     reason: FinishReason = "stop"
 
 
-ChatEvent = Union[TextDelta, ReasoningDelta, ToolCallDelta, UsageEvent, Finish]
+@dataclass(slots=True)
+class Citations:
+    """The numbered sources an answer may cite as [n]: {index, title, url, quote} each (easel.websearch)."""
+
+    items: list[dict[str, Any]]
+
+
+ChatEvent = Union[TextDelta, ReasoningDelta, ToolCallDelta, UsageEvent, Finish, Citations]
 
 
 @dataclass(slots=True)
@@ -130,6 +142,7 @@ class ChatResult:
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     finish_reason: FinishReason = "stop"
+    citations: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, event: ChatEvent) -> None:
         if isinstance(event, TextDelta):
@@ -149,3 +162,5 @@ class ChatResult:
             self.usage = event.usage
         elif isinstance(event, Finish):
             self.finish_reason = event.reason
+        elif isinstance(event, Citations):
+            self.citations.extend(event.items)
