@@ -234,6 +234,16 @@ def _run_checked(coro: Coroutine[Any, Any, T]) -> T:
         raise typer.Exit(2) from exc
 
 
+from easel.cli_compare import compare as _compare  # noqa: E402  (a command kept in its own module)
+
+app.command("compare")(_compare)
+
+from easel.cli_arena import battle as _battle, leaderboard as _leaderboard  # noqa: E402  (kept in their own module)
+
+app.command("battle")(_battle)
+app.command("leaderboard")(_leaderboard)
+
+
 def main() -> None:
     app()
 
