@@ -244,6 +244,12 @@ app.command("battle")(_battle)
 app.command("leaderboard")(_leaderboard)
 
 
+from easel.cli_arena import battle as _battle, leaderboard as _leaderboard  # noqa: E402  (kept in their own module)
+
+app.command("battle")(_battle)
+app.command("leaderboard")(_leaderboard)
+
+
 def main() -> None:
     app()
 
