@@ -17,6 +17,7 @@ from easel.services.chat import ChatService
 from easel.services.conversations import ConversationService
 from easel.jobs import HandlerRegistry, JobService
 from easel.services.images import ImageService
+from easel.services.workflows import WorkflowService
 from easel.services.web_context import WebContextService
 from easel.services.arena import ArenaService
 from easel.services.leaderboard import LeaderboardService
@@ -50,9 +51,12 @@ async def open_studio(settings: Settings, *, run_workers: bool = True) -> AsyncI
     images = ImageService(settings=settings, catalog=catalog, providers=providers, assets=assets)
     handlers = HandlerRegistry()
     images.register_handlers(handlers)
+    workflows = WorkflowService(database=database, settings=settings, catalog=catalog, chat=chat, images=images)
+    workflows.register_handlers(handlers)
     jobs = JobService.create(database, handlers, run_workers=run_workers, workers=settings.job_workers,
-                             limit_for=images.concurrency_for)
+                             limit_for=lambda model: workflows.concurrency_for(model) or images.concurrency_for(model))
     images.jobs = jobs
+    workflows.jobs = jobs
     compare = CompareService(catalog=catalog, chat=chat, images=images, jobs=jobs, assets=assets,
                              store=ComparisonStore(database), conversations=conversations.store,
                              votes=VoteStore(database))
@@ -64,7 +68,7 @@ async def open_studio(settings: Settings, *, run_workers: bool = True) -> AsyncI
     try:
         yield Services(settings=settings, database=database, catalog=catalog, providers=providers,
                        chat=chat, conversations=conversations, jobs=jobs, images=images, assets=assets,
-                       compare=compare, arena=arena, leaderboard=leaderboard)
+                       compare=compare, arena=arena, leaderboard=leaderboard, workflows=workflows)
     finally:
         await jobs.stop(grace=5.0)
         await usage.aclose()

@@ -19,8 +19,10 @@ from easel.api import (
     routes_jobs,
     routes_leaderboard,
     routes_models,
+    routes_runs,
     routes_settings,
     routes_web,
+    routes_workflows,
 )
 from easel.api.errors import install_error_handlers, json_response
 from easel.config import Settings
@@ -47,6 +49,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_battles.router)
     app.include_router(routes_leaderboard.router)
     app.include_router(routes_assets.router)
+    app.include_router(routes_workflows.router)
+    app.include_router(routes_runs.router)
     app.include_router(routes_web.router)
     routes_web.mount_static(app)
 

@@ -18,10 +18,12 @@ from easel.config import Settings
 from easel.errors import AuthenticationFailed
 from easel.providers.base import ProviderRegistry
 from easel.services.chat import ChatService
+from easel.services.chat_attachments import ChatAttachments
 from easel.jobs import JobService
 from easel.services.conversations import ConversationService
 from easel.services.compare import CompareService
 from easel.services.images import ImageService
+from easel.services.workflows import WorkflowService
 from easel.services.arena import ArenaService
 from easel.services.leaderboard import LeaderboardService
 from easel.storage.assets import AssetStore
@@ -44,6 +46,8 @@ class Services:
     compare: CompareService
     arena: ArenaService
     leaderboard: LeaderboardService
+    workflows: WorkflowService
+    attachments: ChatAttachments
 
 
 def services_of(request: Request) -> Services:

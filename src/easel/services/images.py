@@ -19,6 +19,7 @@ from easel.jobs import HandlerRegistry, JobContext, JobOutcome, JobRecord, JobSe
 from easel.providers.base import Provider, ProviderRegistry
 from easel.storage.assets import AssetStore
 from easel.tasks.image import ImageRequest, ImageResult, UpscaleRequest, check_supported, check_upscale
+from easel.tasks.progress import Progress
 
 IMAGE_TASK = "image"
 UPSCALE_TASK = "upscale"
@@ -98,15 +99,21 @@ class ImageService:
     # -- running (job handlers) ---------------------------------------------------
 
     async def run_image(self, ctx: JobContext, job: JobRecord) -> JobOutcome:
-        request = ImageRequest.model_validate(job.request)
+        return await self.generate(ctx, job=job, request=ImageRequest.model_validate(job.request))
+
+    async def run_upscale(self, ctx: JobContext, job: JobRecord) -> JobOutcome:
+        return await self.upscale(ctx, job=job, request=UpscaleRequest.model_validate(job.request))
+
+    async def generate(self, ctx: Progress, *, job: JobRecord, request: ImageRequest) -> JobOutcome:
+        """Make and store `request`'s images for `job` (an image job, or a workflow step running inside one)."""
         resolved = self.resolve(request.model, "image")
         ctx.progress(0.0, f"starting {resolved.entry.display_name}")
         result = await resolved.provider.generate_images(resolved.entry, request, ctx)
         return await self._store(job, resolved.entry, request.prompt, result, source_asset_id=None,
                                  base_settings=_request_settings(request))
 
-    async def run_upscale(self, ctx: JobContext, job: JobRecord) -> JobOutcome:
-        request = UpscaleRequest.model_validate(job.request)
+    async def upscale(self, ctx: Progress, *, job: JobRecord, request: UpscaleRequest) -> JobOutcome:
+        """Upscale and store one of `job`'s owner's assets (an upscale job, or a workflow step)."""
         resolved = self.resolve(request.model, "upscale")
         source = await self.assets.get(owner_id=job.owner_id, asset_id=request.asset_id)
         data = await self.assets.read_bytes(owner_id=job.owner_id, asset_id=request.asset_id)

@@ -7,6 +7,10 @@
     {{ steps.pictures.assets | first }}     filters, chained left to right
     {{ steps.outline.json | join(", ") }}   a filter with arguments: strings, integers or paths
 
+Filters: json, join(sep), first, last, pick(n), length, default(v), upper, lower, trim,
+numbered, bullets, and for Markdown: images (asset ids as pictures), gallery (an image
+step's items with their prompts), sections (a chat step's items under their titles).
+
 It is an evaluator of paths, not a language: no attribute access beyond dict keys and list
 indexes, no calls but the filters below, so a shared workflow file cannot run code. A field
 that is exactly one `{{ ... }}` evaluates to the value itself (a list stays a list, for
@@ -199,7 +203,31 @@ def _images(value: Any, alt: str = "Image") -> str:
     return "\n\n".join(f"![{alt} {i}](/api/assets/{asset_id}/content)" for i, asset_id in enumerate(ids, 1))
 
 
+def _gallery(value: Any) -> str:
+    """for_each items of an image step -> each picture with its prompt as the caption."""
+    blocks = []
+    for number, entry in enumerate(_as_list(value, "gallery"), 1):
+        entry = entry if isinstance(entry, Mapping) else {"assets": [entry]}
+        caption = as_text(entry.get("item")).strip()
+        pictures = _images(entry.get("assets") or [], f"Image {number}.")
+        blocks.append(pictures + (f"\n\n*{caption}*" if caption else ""))
+    return "\n\n".join(blocks)
+
+
+def _pick(value: Any, choice: Any = 1) -> Any:
+    """The element a 1-based number names; the number may be inside text ("Prompt 2 is best").
+    Out of range or no number: the first element."""
+    items = _as_list(value, "pick")
+    if not items:
+        return None
+    found = re.search(r"\d+", as_text(choice))
+    number = int(found.group()) if found else 1
+    return items[number - 1] if 1 <= number <= len(items) else items[0]
+
+
 FILTERS: dict[str, Callable[..., Any]] = {
+    "gallery": _gallery,
+    "pick": _pick,
     "json": lambda v: json.dumps(v, ensure_ascii=False),
     "join": lambda v, sep=", ": sep.join(as_text(x) for x in _as_list(v, "join")),
     "first": lambda v: _as_list(v, "first")[0] if _as_list(v, "first") else None,

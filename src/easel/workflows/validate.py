@@ -17,7 +17,7 @@ from easel.errors import EaselError, InvalidRequest
 from easel.workflows.definition import KIND_TASKS, ChatStep, StepBase, WorkflowDefinition
 from easel.workflows.template import Expression, Path, TemplateError, parse_expressions
 
-OUTPUT_FIELDS = ("text", "json", "assets", "markdown", "items")
+OUTPUT_FIELDS = ("text", "json", "assets", "markdown", "items", "model")
 ITEM_NAMES = ("item", "index")
 # Outputs that are lists whatever the model answers (chat `output: list` is padded and trimmed).
 LIST_OUTPUTS = ("assets", "items")
@@ -55,6 +55,8 @@ def _check_path(definition: WorkflowDefinition, step: StepBase, field: str, path
             raise _fail(step, field, f"'{path}' names no output; a step's outputs are {', '.join(OUTPUT_FIELDS)}.")
         return target
     if root in ITEM_NAMES:
+        if root == "index" and field == "default_item":
+            return None  # the padding of a list answer is numbered too
         if step.for_each is None or field == "for_each":
             raise _fail(step, field, f"'{root}' is only defined inside a for_each step.")
         return None
