@@ -21,6 +21,7 @@ from rich.table import Table
 
 from easel.config import load_settings
 from easel.errors import EaselError
+from easel.cli_web import WebMode
 
 app = typer.Typer(help="easel: one studio for generative models.", no_args_is_help=True, add_completion=False)
 out = Console()
@@ -129,12 +130,15 @@ def chat(
     max_tokens: Annotated[int | None, typer.Option(help="Longest answer, in tokens.")] = None,
     temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed, where the model supports one.")] = None,
+    web: Annotated[WebMode | None, typer.Option("--web", help="Live web: search, read pages, cite sources "
+                                                "(auto: when the question needs it).")] = None,
 ) -> None:
     """Chat with a model; answers stream to the terminal and are kept as a conversation."""
     from easel.cli_chat import run_chat
 
     settings = load_settings()
-    options = {"max_tokens": max_tokens, "temperature": temperature, "seed": seed}
+    options = {"max_tokens": max_tokens, "temperature": temperature, "seed": seed,
+               "web_search": web.value if web else None}
     _run(run_chat(settings, out, err, prompt=prompt, model=model, cont=cont, conversation_id=conversation,
                   system=system, options={k: v for k, v in options.items() if v is not None}))
 

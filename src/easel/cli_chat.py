@@ -16,6 +16,7 @@ from rich.table import Table
 from easel.config import Settings
 from easel.errors import EaselError, NotFound
 from easel.services.conversations import ConversationService, TurnFailed, TurnFinished, TurnOptions
+from easel.cli_web import print_sources
 from easel.studio import open_studio
 from easel.tasks.chat import ChatMessage, ChatRequest, ReasoningDelta, TextDelta
 
@@ -60,6 +61,7 @@ async def _turn(service: ConversationService, out: Console, err: Console, conver
             elif isinstance(event, TurnFinished):
                 out.file.write("\n")
                 out.file.flush()
+                print_sources(out, event.message.extras)
             elif isinstance(event, TurnFailed):
                 err.print(f"\n[red]error:[/red] {escape(event.error.message)}")
                 return False
