@@ -17,6 +17,7 @@ from easel.services.chat import ChatService
 from easel.services.conversations import ConversationService
 from easel.jobs import HandlerRegistry, JobService
 from easel.services.images import ImageService
+from easel.services.chat_images import ChatImages
 from easel.services.workflows import WorkflowService
 from easel.services.web_context import WebContextService
 from easel.services.arena import ArenaService
@@ -56,6 +57,8 @@ async def open_studio(settings: Settings, *, run_workers: bool = True) -> AsyncI
     jobs = JobService.create(database, handlers, run_workers=run_workers, workers=settings.job_workers,
                              limit_for=lambda model: workflows.concurrency_for(model) or images.concurrency_for(model))
     images.jobs = jobs
+    conversations.chat_images = ChatImages(store=conversations.store, chat=chat, images=images, jobs=jobs,
+                                           settings=settings)
     workflows.jobs = jobs
     compare = CompareService(catalog=catalog, chat=chat, images=images, jobs=jobs, assets=assets,
                              store=ComparisonStore(database), conversations=conversations.store,

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,18 @@ class Studio:
 
     def http(self, **kw: Any) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=30, **kw)
+
+
+def sse_events(response: httpx.Response) -> list[tuple[str | None, Any]]:
+    """A streamed response's SSE events as (event name, parsed JSON data), in order."""
+    events: list[tuple[str | None, Any]] = []
+    name = None
+    for line in response.iter_lines():
+        if line.startswith("event: "):
+            name = line[7:]
+        elif line.startswith("data: "):
+            events.append((name, json.loads(line[6:])))
+    return events
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,8 @@ The model name picks the behaviour, so it works across processes:
                             tags arrive split across chunks; no reasoning_tokens in the usage
     fake-tools              with `tools` (and tool_choice not "none"): one streamed call to the
                             chosen tool (tool_choice's, else the first), arguments
-                            {"query": <last user message>}, finish "tool_calls"; after a
+                            {<the tool's first required parameter, else "query">: <last user
+                            message>}, finish "tool_calls"; after a
                             `tool` message: "Tool said: <its content>"; otherwise the echo
     fake-error-<status>     that HTTP status in OpenAI's error shape (429 adds Retry-After: 2);
                             fake-error-context: 400 with code context_length_exceeded
@@ -204,7 +205,9 @@ def _plan(kind: str, arg: int, body: dict[str, Any]) -> Plan:
         choice = body.get("tool_choice")
         forced = choice.get("function", {}).get("name") if isinstance(choice, dict) else None
         plan.tool_name = forced or tools[0].get("function", {}).get("name", "tool")
-        args = orjson.dumps({"query": last_user}).decode()
+        chosen = next((t for t in tools if t.get("function", {}).get("name") == plan.tool_name), tools[0])
+        required = chosen.get("function", {}).get("parameters", {}).get("required") or ["query"]
+        args = orjson.dumps({required[0]: last_user}).decode()
         plan.tool_args = [args[i:i + 8] for i in range(0, len(args), 8)]
         plan.content, plan.finish = [], "tool_calls"
     elif kind == "slow":

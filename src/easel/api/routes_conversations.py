@@ -1,13 +1,15 @@
 """/api/conversations: create, list, read, rename, delete, follow-up turns (JSON or SSE), edit-and-resend.
 
 A turn streamed as SSE sends `start`, then `citations` (with web_search, before the answer),
-`reasoning` / `text` / `tool_call` deltas, then `done` with the stored message, or `error` with the error and the stored failed message.
+`reasoning` / `text` / `tool_call` deltas (an image turn: `image` with the job's progress, then its
+assets; services.chat_images), then `done` with the stored message, or `error` with the error and the stored failed message.
 The first model event is awaited before answering, so a failure that happens before any
 output is an HTTP status.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,8 +21,9 @@ from starlette.responses import Response, StreamingResponse
 from easel.adapters.sse import format_sse
 from easel.api.deps import AccountDep, ServicesDep
 from easel.api.errors import error_response, json_response, warning_headers
+from easel.errors import InvalidRequest
 from easel.services.conversations import TurnEvent, TurnFailed, TurnFinished, TurnOptions, TurnStarted
-from easel.tasks.chat import Citations, ReasoningDelta, TextDelta, ToolCallDelta, UsageEvent
+from easel.tasks.chat import Citations, ImageEvent, ReasoningDelta, TextDelta, ToolCallDelta, UsageEvent
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 
@@ -31,12 +34,15 @@ class ConversationCreate(BaseModel):
     model: str | None = Field(default=None, description="Model id or alias; the default chat model if omitted.")
     system_prompt: str | None = None
     title: str | None = Field(default=None, max_length=200)
+    image_model: str | None = Field(default=None, description="Draws pictures asked for in the chat; "
+                                                              "the default image model if omitted.")
 
 
 class ConversationUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=200)
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    image_model: str | None = Field(default=None, min_length=1, max_length=255)
 
 
 class TurnCreate(TurnOptions):
@@ -71,6 +77,8 @@ def _event_frame(event: TurnEvent) -> bytes | None:
         return format_sse(orjson.dumps(body).decode(), "tool_call")
     if isinstance(event, UsageEvent):
         return format_sse(orjson.dumps(event.usage.to_openai()).decode(), "usage")
+    if isinstance(event, ImageEvent):
+        return format_sse(orjson.dumps(dataclasses.asdict(event)).decode(), "image")
     if isinstance(event, Citations):
         return format_sse(orjson.dumps({"citations": event.items}).decode(), "citations")
     if isinstance(event, TurnStarted):
@@ -127,7 +135,7 @@ async def _respond(events: AsyncIterator[TurnEvent], stream: bool) -> Response:
 @router.post("", status_code=201)
 async def create_conversation(body: ConversationCreate, services: ServicesDep, owner: AccountDep) -> Response:
     record = await services.conversations.create(owner_id=owner, model=body.model, system_prompt=body.system_prompt,
-                                                 title=body.title)
+                                                 title=body.title, image_model=body.image_model)
     return json_response(_dump(record), 201)
 
 
@@ -146,7 +154,15 @@ async def get_conversation(conversation_id: str, services: ServicesDep, owner: A
 @router.patch("/{conversation_id}")
 async def rename_conversation(conversation_id: str, body: ConversationUpdate, services: ServicesDep,
                               owner: AccountDep) -> Response:
-    record = await services.conversations.rename(owner_id=owner, conversation_id=conversation_id, title=body.title)
+    record = None
+    if body.image_model is not None and services.conversations.chat_images:
+        record = await services.conversations.chat_images.set_image_model(
+            owner_id=owner, conversation_id=conversation_id, image_model=body.image_model)
+    if body.title is not None:
+        record = await services.conversations.rename(owner_id=owner, conversation_id=conversation_id,
+                                                     title=body.title)
+    if record is None:
+        raise InvalidRequest("Nothing to change: send a title or an image_model.")
     return json_response(_dump(record))
 
 

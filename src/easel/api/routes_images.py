@@ -15,8 +15,8 @@ from starlette.responses import Response
 from easel.api.deps import AccountDep, ServicesDep
 from easel.api.errors import json_response
 from easel.api.routes_jobs import job_public
-from easel.errors import EaselError, InvalidRequest, UpstreamError, UpstreamTimeout
-from easel.jobs import JobRecord
+from easel.errors import InvalidRequest, UpstreamTimeout
+from easel.services.images import job_error
 from easel.services.prompts import enhance_prompt
 from easel.tasks.image import ImageRequest, PromptParts, UpscaleRequest, nearest_aspect_ratio
 
@@ -67,15 +67,6 @@ class EnhanceCreate(BaseModel):
     model: str | None = None
 
 
-def _job_error(job: JobRecord) -> EaselError:
-    if job.status == "canceled":
-        return InvalidRequest("The image job was canceled.", code="job_canceled")
-    code = job.error_code or "job_failed"
-    if code in ("invalid_value", "unsupported_parameter", "upstream_bad_request"):
-        return InvalidRequest(job.error or "The provider refused the request.", code=code)
-    return UpstreamError(job.error or "the image job failed", provider=job.model.split(":", 1)[0], code=code)
-
-
 @router.post("/api/images", status_code=202)
 async def create_images(body: ImageCreate, services: ServicesDep, owner: AccountDep,
                         idempotency_key: str | None = Header(default=None)) -> Response:
@@ -124,7 +115,7 @@ async def openai_images(body: OpenAIImageCreate, request: Request, services: Ser
         raise UpstreamTimeout(f"the image job {job.id} did not finish in {WAIT_SECONDS} s; follow it at "
                               f"/api/jobs/{job.id}", provider=model.split(":", 1)[0]) from exc
     if job.status != "succeeded":
-        raise _job_error(job)
+        raise job_error(job)
     data = []
     base = str(request.base_url).rstrip("/")
     for image in (job.outputs or {}).get("images", []):

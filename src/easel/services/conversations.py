@@ -13,7 +13,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import TYPE_CHECKING, Literal, Union
 from weakref import WeakValueDictionary
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,9 +21,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from easel.config import Settings
 from easel.errors import EaselError, InvalidRequest, NotFound
 from easel.services.chat import ChatService, ChatTimings, PreparedChat
+from easel.services.image_intent import history_text
 from easel.storage.conversations import ConversationDetail, ConversationRecord, ConversationStore, MessageRecord
 from easel.storage.db import Database
 from easel.tasks.chat import ChatEvent, ChatMessage, ChatRequest, ChatResult, ReasoningEffort, WebSearchMode
+
+if TYPE_CHECKING:
+    from easel.services.chat_images import ChatImages
 
 TITLE_LENGTH = 60
 
@@ -86,7 +90,7 @@ def history_of(detail: ConversationDetail) -> list[ChatMessage]:
             continue
         if message.role == "assistant" and messages and messages[-1].role == "assistant":
             messages.pop()
-        messages.append(ChatMessage(role=message.role, content=message.content))
+        messages.append(ChatMessage(role=message.role, content=history_text(message.content, message.extras)))
     return messages
 
 
@@ -106,14 +110,17 @@ class ConversationService:
         self.chat = chat
         self.settings = settings
         self._locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+        self.chat_images: ChatImages | None = None  # pictures inside turns; open_studio attaches it
 
     # -- conversations -------------------------------------------------------
 
     async def create(self, *, owner_id: str, model: str | None = None, system_prompt: str | None = None,
-                     title: str | None = None) -> ConversationRecord:
+                     title: str | None = None, image_model: str | None = None) -> ConversationRecord:
         entry = self.chat.catalog.resolve(model or self.settings.default_chat_model, task="chat")
+        if self.chat_images:  # None: the default image model
+            image_model = self.chat_images.resolve_model(image_model)
         return await self.store.create_conversation(owner_id=owner_id, model=entry.id, title=title or "",
-                                                    system_prompt=system_prompt)
+                                                    system_prompt=system_prompt, image_model=image_model)
 
     async def list(self, *, owner_id: str, limit: int = 20, offset: int = 0,
                    search: str | None = None) -> tuple[list[ConversationRecord], int]:
@@ -157,6 +164,7 @@ class ConversationService:
                 detail = _cut_before(detail, edit_of)
             history = [*history_of(detail), ChatMessage(role="user", content=content)]
             prepared = self.chat.prepare(self._request(model or detail.model, history, options))
+            image_turn = self.chat_images.plan(detail, content, prepared) if self.chat_images else None
             if edit_of is not None:
                 user = await self.store.replace_user_message(owner_id=owner_id, conversation_id=conversation_id,
                                                              message_id=edit_of, content=content)
@@ -169,7 +177,10 @@ class ConversationService:
             if prepared.entry.id != detail.model:
                 await self.store.update_conversation(owner_id=owner_id, conversation_id=conversation_id,
                                                      model=prepared.entry.id)
-            async for event in self._answer(owner_id, conversation_id, user.id, prepared):
+            turn = (self.chat_images.run(image_turn, owner_id=owner_id, conversation_id=conversation_id,
+                                         user_message_id=user.id) if image_turn and self.chat_images
+                    else self._answer(owner_id, conversation_id, user.id, prepared))
+            async for event in turn:
                 yield event
 
     async def retry(self, *, owner_id: str, conversation_id: str, model: str | None = None,
@@ -185,7 +196,11 @@ class ConversationService:
                 raise InvalidRequest("There is no user message to answer in this conversation.",
                                      param="conversation_id")
             prepared = self.chat.prepare(self._request(model or detail.model, history, options))
-            async for event in self._answer(owner_id, conversation_id, None, prepared):
+            image_turn = self.chat_images.plan_retry(detail, prepared) if self.chat_images else None
+            turn = (self.chat_images.run(image_turn, owner_id=owner_id, conversation_id=conversation_id,
+                                         user_message_id=None) if image_turn and self.chat_images
+                    else self._answer(owner_id, conversation_id, None, prepared))
+            async for event in turn:
                 yield event
 
     def _request(self, model: str, history: list[ChatMessage], options: TurnOptions | None) -> ChatRequest:
@@ -199,8 +214,11 @@ class ConversationService:
         result = ChatResult()
         error: EaselError | None = None
         try:
-            async for event in self.chat.stream(prepared, owner_id=owner_id, endpoint="/api/conversations",
-                                                timings=timings):
+            stream = (self.chat_images.answer(prepared, owner_id=owner_id, conversation_id=conversation_id,
+                                              timings=timings) if self.chat_images
+                      else self.chat.stream(prepared, owner_id=owner_id, endpoint="/api/conversations",
+                                            timings=timings))
+            async for event in stream:
                 result.add(event)
                 yield event
         except EaselError as exc:
@@ -225,6 +243,6 @@ class ConversationService:
             cost=entry.cost(usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens) if usage else None,
             latency_ms=round(timings.total_ms or (time.perf_counter() - timings.started) * 1000),
             ttft_ms=round(timings.first_token_ms) if timings.first_token_ms is not None else None,
-            extras=dict(prepared.extras) or None,
+            extras={**prepared.extras, **({"images": result.images} if result.images else {})} or None,
         )
 

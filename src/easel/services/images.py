@@ -14,7 +14,7 @@ from typing import Any
 from easel.catalog.catalog import Catalog
 from easel.catalog.entry import ModelEntry, Task
 from easel.config import Settings
-from easel.errors import InvalidRequest, ModelNotFound
+from easel.errors import EaselError, InvalidRequest, ModelNotFound, UpstreamError
 from easel.jobs import HandlerRegistry, JobContext, JobOutcome, JobRecord, JobService
 from easel.providers.base import Provider, ProviderRegistry
 from easel.storage.assets import AssetStore
@@ -141,3 +141,13 @@ def _request_settings(request: ImageRequest) -> dict[str, Any]:
     """The user's settings worth keeping with each image ("use these settings again")."""
     fields = request.model_dump(exclude={"model", "prompt", "extra"}, exclude_none=True)
     return fields
+
+
+def job_error(job: JobRecord) -> EaselError:
+    """The error a client sees for an image job that failed or was canceled."""
+    if job.status == "canceled":
+        return InvalidRequest("The image job was canceled.", code="job_canceled")
+    code = job.error_code or "job_failed"
+    if code in ("invalid_value", "unsupported_parameter", "upstream_bad_request"):
+        return InvalidRequest(job.error or "The provider refused the request.", code=code)
+    return UpstreamError(job.error or "the image job failed", provider=job.model.split(":", 1)[0], code=code)

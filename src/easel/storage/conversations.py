@@ -59,6 +59,7 @@ class ConversationRecord(BaseModel):
     title: str
     model: str
     system_prompt: str | None = None
+    image_model: str | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -115,7 +116,8 @@ class ConversationStore:
         self.database = database
 
     async def create_conversation(
-        self, *, owner_id: str, model: str, title: str = "", system_prompt: str | None = None
+        self, *, owner_id: str, model: str, title: str = "", system_prompt: str | None = None,
+        image_model: str | None = None,
     ) -> ConversationRecord:
         now = utcnow()
         row = Conversation(
@@ -124,6 +126,7 @@ class ConversationStore:
             title=title,
             model=model,
             system_prompt=system_prompt,
+            image_model=image_model,
             created_at=now,
             updated_at=now,
         )
@@ -188,10 +191,12 @@ class ConversationStore:
         title: str | None = None,
         model: str | None = None,
         system_prompt: str | None = None,
+        image_model: str | None = None,
     ) -> ConversationRecord:
         """Change the given fields (None leaves a field as it is)."""
         values: dict[str, Any] = {
-            k: v for k, v in {"title": title, "model": model, "system_prompt": system_prompt}.items() if v is not None
+            k: v for k, v in {"title": title, "model": model, "system_prompt": system_prompt,
+                              "image_model": image_model}.items() if v is not None
         }
         async with self.database.session() as session, session.begin():
             row = await _touch(session, owner_id=owner_id, conversation_id=conversation_id, **values)

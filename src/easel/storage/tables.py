@@ -120,6 +120,8 @@ class Conversation(Base):
     title: Mapped[str] = mapped_column(Text, default="")
     model: Mapped[str] = mapped_column(String(255))
     system_prompt: Mapped[str | None] = mapped_column(Text)
+    # The image model for pictures drawn in this conversation; NULL: the studio's default.
+    image_model: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -130,7 +130,21 @@ class Citations:
     items: list[dict[str, Any]]
 
 
-ChatEvent = Union[TextDelta, ReasoningDelta, ToolCallDelta, UsageEvent, Finish, Citations]
+@dataclass(slots=True)
+class ImageEvent:
+    """A picture being drawn inside a chat turn (services.chat_images): its job's progress, then, with
+    status "succeeded", the stored images ({asset_id, prompt, model, job_id, width, height, ...} each)."""
+
+    job_id: str
+    status: Literal["queued", "running", "succeeded"]
+    progress: float
+    prompt: str
+    model: str
+    message: str | None = None
+    images: list[dict[str, Any]] = field(default_factory=list)
+
+
+ChatEvent = Union[TextDelta, ReasoningDelta, ToolCallDelta, UsageEvent, Finish, Citations, ImageEvent]
 
 
 @dataclass(slots=True)
@@ -143,6 +157,7 @@ class ChatResult:
     usage: Usage = field(default_factory=Usage)
     finish_reason: FinishReason = "stop"
     citations: list[dict[str, Any]] = field(default_factory=list)
+    images: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, event: ChatEvent) -> None:
         if isinstance(event, TextDelta):
@@ -164,3 +179,5 @@ class ChatResult:
             self.finish_reason = event.reason
         elif isinstance(event, Citations):
             self.citations.extend(event.items)
+        elif isinstance(event, ImageEvent):
+            self.images.extend(event.images)
