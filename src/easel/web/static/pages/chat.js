@@ -8,10 +8,12 @@ import { composer as makeComposer } from "./chat/composer.js";
 import { conversationList } from "./chat/list.js";
 import { modelPicker } from "./chat/models.js";
 import { thread as makeThread } from "./chat/thread.js";
+import { webToggle } from "./chat/citations.js";
 
 const MODEL_KEY = "easel.chat.model";
 const STYLES = [
   ["/static/pages/chat.css", undefined, true],
+  ["/static/pages/chat/citations.css", undefined, true],
   ["/static/vendor/highlight/github.min.css", "not all and (prefers-color-scheme: dark)", false],
   ["/static/vendor/highlight/github-dark.min.css", "(prefers-color-scheme: dark)", false],
 ];
@@ -44,7 +46,8 @@ export async function mount(root, { rest }) {
   const picker = modelPicker({ onChange: (id) => localStorage.setItem(MODEL_KEY, id) });
   const list = conversationList({ onOpen: (id) => open(id, true), onDeleted, onRenamed });
   const thread = makeThread({ modelName, onEdit, onRegenerate: regenerate, emptyState });
-  const composer = makeComposer({ onSend: send, onStop: () => turns.get(conv?.id)?.abort() });
+  const web = webToggle();
+  const composer = makeComposer({ onSend: send, onStop: () => turns.get(conv?.id)?.abort(), tools: [web.el] });
   const title = h("h1", { class: "chat-title" }, "New chat");
   const toggle = h("button", { type: "button", class: "chat-toggle", "aria-expanded": "false",
     "aria-controls": "chat-side" }, "Chats");
@@ -156,6 +159,7 @@ export async function mount(root, { rest }) {
     const convId = conv.id;
     const here = () => alive && conv?.id === convId;
     const controller = new AbortController();
+    if (web.value() !== "off") body = { ...body, web_search: web.value() };
     turns.set(convId, controller);
     composer.setBusy(true);
     const known = new Set([...thread.el.querySelectorAll("[data-id]")].map((n) => n.dataset.id).filter(Boolean));
@@ -170,6 +174,7 @@ export async function mount(root, { rest }) {
         else if (name === "reasoning") live.reasoning(data.text);
         else if (name === "text") live.text(data.text);
         else if (name === "usage") live.usage(data);
+        else if (name === "citations") live.citations(data.citations);
         else if (name === "error") live.failed(data.error?.message || "The answer failed.");
       } });
     } catch (err) {

@@ -9,15 +9,17 @@ export function submitsOnEnter(event) {
   return event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229;
 }
 
-export function composer({ onSend, onStop }) {
+export function composer({ onSend, onStop, tools = [] }) {
   let busy = false;
   const area = h("textarea", { rows: "1", placeholder: "Message", "aria-label": "Message",
     "aria-describedby": "chat-composer-hint" });
   const button = h("button", { type: "submit", class: "primary send" }, "Send");
   const hint = h("p", { id: "chat-composer-hint", class: "composer-hint muted small" },
     "Enter to send · Shift+Enter for a new line");
+  // `tools`: per-turn switches shown under the box (the Web toggle...)
   const form = h("form", { class: "composer", "aria-label": "Send a message" },
-    h("div", { class: "composer-box" }, area, button), hint);
+    h("div", { class: "composer-box" }, area, button),
+    tools.length ? h("div", { class: "composer-tools" }, ...tools, hint) : hint);
 
   const grow = () => {
     area.style.height = "auto";

@@ -4,6 +4,7 @@
 import { h, money, tokens } from "../../ui.js";
 import { renderMarkdown } from "./markdown.js";
 import { submitsOnEnter } from "./composer.js";
+import { linkMarkers, sourcesList } from "./citations.js";
 
 const STICK_PX = 80;
 
@@ -88,6 +89,7 @@ export function thread({ modelName, onEdit, onRegenerate, emptyState }) {
     const failed = m.status === "failed";
     const body = h("div", { class: "md" });
     if (m.content) renderMarkdown(body, m.content);
+    linkMarkers(body, m.extras?.citations);
     const actions = h("div", { class: "msg-actions" },
       m.content ? copyButton(() => m.content) : null,
       last ? regenerateButton() : null);
@@ -95,6 +97,7 @@ export function thread({ modelName, onEdit, onRegenerate, emptyState }) {
       modelLine(m.model),
       m.reasoning ? reasoningPanel(m.reasoning).el : null,
       body,
+      sourcesList(m.extras?.citations),
       failed ? h("p", { class: "msg-error error-text", role: "alert" }, m.error || "The answer failed.") : null,
       h("div", { class: "msg-meta small muted" }, metaText(m)),
       actions);
@@ -153,6 +156,7 @@ export function thread({ modelName, onEdit, onRegenerate, emptyState }) {
   function live(modelId) {
     let text = "";
     let reasoning = null;
+    let sources = null;
     let userOpened = false;
     let frame = 0;
     const head = modelLine(modelId);
@@ -174,6 +178,7 @@ export function thread({ modelName, onEdit, onRegenerate, emptyState }) {
       if (frame) cancelAnimationFrame(frame);
       frame = 0;
       renderMarkdown(body, text);
+      linkMarkers(body, sources);
       article.classList.remove("streaming");
       article.removeAttribute("aria-busy");
       if (reasoning) reasoning.summary.textContent = "Reasoning";
@@ -181,6 +186,11 @@ export function thread({ modelName, onEdit, onRegenerate, emptyState }) {
 
     return {
       setModel(id) { head.replaceWith(modelLine(id)); },
+      citations(items) {
+        sources = items;
+        const list = sourcesList(items);
+        if (list) stick(() => body.after(list));
+      },
       reasoning(delta) {
         if (!reasoning) {
           reasoning = { ...reasoningPanel("", true), text: "" };

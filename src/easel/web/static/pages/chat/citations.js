@@ -1,0 +1,77 @@
+// Live web in the chat: the composer's Web toggle (off / auto / on, remembered) and an answer's
+// sources: numbered links (title, host) with the quoted passage on hover and on expand, and the
+// answer's [n] markers turned into links to their sources.
+import { h } from "../../ui.js";
+
+const WEB_KEY = "easel.chat.web";
+const MODES = [["off", "Off"], ["auto", "Auto"], ["on", "On"]];
+const MARKER = /\[(\d{1,2})\]/g;
+const HAS_MARKER = /\[\d{1,2}\]/; // not MARKER: a /g regex's test() keeps state between calls
+
+export function webToggle() {
+  const saved = localStorage.getItem(WEB_KEY);
+  let mode = MODES.some(([m]) => m === saved) ? saved : "off";
+  const buttons = MODES.map(([value, label]) => {
+    const button = h("button", { type: "button", class: "web-mode", dataset: { mode: value },
+      "aria-pressed": String(value === mode) }, label);
+    button.addEventListener("click", () => set(value));
+    return button;
+  });
+  const el = h("div", { class: "web-toggle", role: "group", "aria-label": "Web search",
+    title: "Web: search the live web and cite sources (Auto: when the question needs it)" },
+  h("span", { class: "web-toggle-label small muted" }, "Web"), ...buttons);
+
+  function set(value) {
+    mode = value;
+    localStorage.setItem(WEB_KEY, value);
+    for (const button of buttons) button.setAttribute("aria-pressed", String(button.dataset.mode === value));
+  }
+  return { el, value: () => mode, set };
+}
+
+const hostOf = (url) => { try { return new URL(url).hostname; } catch { return url; } };
+
+// Only http(s) links are drawn as links: a source URL is data from the web.
+const safeHref = (url) => (/^https?:\/\//i.test(url) ? url : undefined);
+
+export function sourcesList(citations) {
+  if (!citations?.length) return null;
+  const items = citations.map((c) => {
+    const link = h("a", { href: safeHref(c.url), target: "_blank", rel: "noopener noreferrer nofollow",
+      title: c.quote || c.url, class: "source-link" }, c.title || c.url);
+    const quote = c.quote ? h("details", { class: "source-quote" }, h("summary", { class: "small muted" }, "Quote"),
+      h("blockquote", {}, c.quote)) : null;
+    return h("li", { class: "source", dataset: { index: String(c.index) } },
+      h("span", { class: "source-index" }, `[${c.index}]`), " ", link, " ",
+      h("span", { class: "source-host small muted" }, hostOf(c.url)), quote);
+  });
+  return h("section", { class: "sources", "aria-label": "Sources" },
+    h("h3", { class: "sources-title small muted" }, "Sources"), h("ol", { class: "sources-list" }, items));
+}
+
+// Replaces "[n]" in the rendered answer's text (never inside code or links) with a link to source n.
+export function linkMarkers(root, citations) {
+  if (!citations?.length) return;
+  const byIndex = new Map(citations.map((c) => [String(c.index), c]));
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
+    acceptNode: (node) => (node.parentElement.closest("code, pre, a") || !HAS_MARKER.test(node.data)
+      ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT),
+  });
+  const nodes = [];
+  while (walker.nextNode()) nodes.push(walker.currentNode);
+  for (const node of nodes) {
+    const parts = [];
+    let last = 0;
+    for (const match of node.data.matchAll(MARKER)) {
+      const source = byIndex.get(match[1]);
+      if (!source) continue;
+      parts.push(node.data.slice(last, match.index));
+      parts.push(h("a", { class: "cite", href: safeHref(source.url), target: "_blank",
+        rel: "noopener noreferrer nofollow", title: `${source.title} — ${source.quote || source.url}` }, match[0]));
+      last = match.index + match[0].length;
+    }
+    if (!parts.length) continue;
+    parts.push(node.data.slice(last));
+    node.replaceWith(...parts);
+  }
+}
