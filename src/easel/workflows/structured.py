@@ -2,8 +2,8 @@
 
 Providers differ in how (and whether) they can be made to answer JSON, and the embedded
 local model is tiny, so a step that asks for a list reads the answer leniently: the first
-JSON array or object in the text; failing that, numbered or bulleted lines; failing that,
-non-empty lines. `fit` then trims or pads the list to the count the workflow asked for.
+JSON array or object in the text; failing that, numbered or bulleted lines outside code
+blocks; failing that, nothing (the workflow's padding fills the list). `fit` then trims or pads the list to the count the workflow asked for.
 """
 
 from __future__ import annotations
@@ -54,10 +54,11 @@ def as_list(text: str) -> list[str]:
         items = [i for i in items if i]
         if items:
             return items
-    lines = text.splitlines()
-    marked = [m.group(1) for line in lines if (m := _ITEM_LINE.match(line))]
-    chosen = marked or [line for line in lines if line.strip() and not line.rstrip().endswith(":")]
-    return [c for c in (_clean(line) for line in chosen) if c]
+    # No JSON: numbered or bulleted lines outside code blocks. Anything else (prose, code) is
+    # not a list, and the caller pads with its defaults rather than inventing items from it.
+    prose = _FENCE.sub("", text).split("```")[0]
+    marked = [m.group(1) for line in prose.splitlines() if (m := _ITEM_LINE.match(line))]
+    return [c for c in (_clean(line) for line in marked) if c]
 
 
 def fit(items: list[str], count: int | None, pad: Callable[[int], str]) -> list[str]:

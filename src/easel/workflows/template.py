@@ -200,7 +200,9 @@ def _sections(value: Any, level: int = 2) -> str:
 
 def _images(value: Any, alt: str = "Image") -> str:
     ids = [value] if isinstance(value, str) else _as_list(value, "images")
-    return "\n\n".join(f"![{alt} {i}](/api/assets/{asset_id}/content)" for i, asset_id in enumerate(ids, 1))
+    def label(number: int) -> str:
+        return f"{alt} {number}" if len(ids) > 1 else alt
+    return "\n\n".join(f"![{label(i)}](/api/assets/{asset_id}/content)" for i, asset_id in enumerate(ids, 1))
 
 
 def _gallery(value: Any) -> str:
@@ -209,7 +211,7 @@ def _gallery(value: Any) -> str:
     for number, entry in enumerate(_as_list(value, "gallery"), 1):
         entry = entry if isinstance(entry, Mapping) else {"assets": [entry]}
         caption = as_text(entry.get("item")).strip()
-        pictures = _images(entry.get("assets") or [], f"Image {number}.")
+        pictures = _images(entry.get("assets") or [], f"Image {number}")
         blocks.append(pictures + (f"\n\n*{caption}*" if caption else ""))
     return "\n\n".join(blocks)
 
