@@ -5,6 +5,8 @@ import { toast } from "./ui.js";
 const PAGES = {
   chat: () => import("./pages/chat.js"),
   images: () => import("./pages/images.js"),
+  arena: () => import("./pages/arena.js"),
+  leaderboard: () => import("./pages/leaderboard.js"),
   workflows: () => import("./pages/workflows.js"),
   models: () => import("./pages/models.js"),
   jobs: () => import("./pages/jobs.js"),
