@@ -5,6 +5,7 @@ import { toast } from "./ui.js";
 const PAGES = {
   chat: () => import("./pages/chat.js"),
   images: () => import("./pages/images.js"),
+  compare: () => import("./pages/compare.js"),
   arena: () => import("./pages/arena.js"),
   leaderboard: () => import("./pages/leaderboard.js"),
   workflows: () => import("./pages/workflows.js"),
