@@ -132,6 +132,9 @@ def chat(
     seed: Annotated[int | None, typer.Option(help="Seed, where the model supports one.")] = None,
     web: Annotated[WebMode | None, typer.Option("--web", help="Live web: search, read pages, cite sources "
                                                 "(auto: when the question needs it).")] = None,
+    image_model: Annotated[str | None, typer.Option("--image-model", help="Image model for pictures asked for "
+                                                    "in the chat (/image <prompt>, 'draw ...').")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Folder to copy pictures into.")] = None,
 ) -> None:
     """Chat with a model; answers stream to the terminal and are kept as a conversation."""
     from easel.cli_chat import run_chat
@@ -140,7 +143,8 @@ def chat(
     options = {"max_tokens": max_tokens, "temperature": temperature, "seed": seed,
                "web_search": web.value if web else None}
     _run(run_chat(settings, out, err, prompt=prompt, model=model, cont=cont, conversation_id=conversation,
-                  system=system, options={k: v for k, v in options.items() if v is not None}))
+                  system=system, options={k: v for k, v in options.items() if v is not None},
+                  image_model=image_model, image_output=output))
 
 
 @app.command()

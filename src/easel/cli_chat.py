@@ -7,6 +7,7 @@ the conversation.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -16,9 +17,10 @@ from rich.table import Table
 from easel.config import Settings
 from easel.errors import EaselError, NotFound
 from easel.services.conversations import ConversationService, TurnFailed, TurnFinished, TurnOptions
+from easel.cli_chat_images import ImageProgressBar, print_images
 from easel.cli_web import print_sources
 from easel.studio import open_studio
-from easel.tasks.chat import ChatMessage, ChatRequest, ReasoningDelta, TextDelta
+from easel.tasks.chat import ChatMessage, ChatRequest, ImageEvent, ReasoningDelta, TextDelta
 
 LOCAL_ACCOUNT = "acct_local"
 
@@ -41,10 +43,11 @@ async def _pick_conversation(
 
 
 async def _turn(service: ConversationService, out: Console, err: Console, conversation_id: str, text: str,
-                model: str | None, options: TurnOptions) -> bool:
+                model: str | None, options: TurnOptions, image_output: Path | None = None) -> bool:
     in_reasoning = False
     events = service.send(owner_id=LOCAL_ACCOUNT, conversation_id=conversation_id, content=text, model=model,
                           options=options)
+    bar = ImageProgressBar(err)
     try:
         async for event in events:
             if isinstance(event, ReasoningDelta):
@@ -58,27 +61,39 @@ async def _turn(service: ConversationService, out: Console, err: Console, conver
                     in_reasoning = False
                 out.file.write(event.text)
                 out.file.flush()
+            elif isinstance(event, ImageEvent):
+                bar.show(event)
             elif isinstance(event, TurnFinished):
+                bar.close()
                 out.file.write("\n")
                 out.file.flush()
                 print_sources(out, event.message.extras)
+                if service.chat_images:
+                    await print_images(service.chat_images.images.assets, event.message.extras, out, image_output)
             elif isinstance(event, TurnFailed):
                 err.print(f"\n[red]error:[/red] {escape(event.error.message)}")
                 return False
     finally:
+        bar.close()
         await events.aclose()
     return True
 
 
 async def run_chat(settings: Settings, out: Console, err: Console, *, prompt: str | None, model: str | None,
-                   cont: bool, conversation_id: str | None, system: str | None, options: dict[str, Any]) -> None:
+                   cont: bool, conversation_id: str | None, system: str | None, options: dict[str, Any],
+                   image_model: str | None = None, image_output: Path | None = None) -> None:
     turn_options = TurnOptions(**options)
     async with open_studio(settings) as services:
         service = services.conversations
+        if image_model and service.chat_images:
+            service.chat_images.resolve_model(image_model)  # refuse a bad one before a conversation exists
         conv_id = await _pick_conversation(service, model=model, cont=cont, conversation_id=conversation_id,
                                            system=system)
+        if image_model and service.chat_images:
+            await service.chat_images.set_image_model(owner_id=LOCAL_ACCOUNT, conversation_id=conv_id,
+                                                      image_model=image_model)
         if prompt is not None:
-            if not await _turn(service, out, err, conv_id, prompt, model, turn_options):
+            if not await _turn(service, out, err, conv_id, prompt, model, turn_options, image_output):
                 raise SystemExit(1)
             return
         err.print(f"[dim]conversation {conv_id} — empty line or Ctrl-D to quit[/dim]")
@@ -91,7 +106,7 @@ async def run_chat(settings: Settings, out: Console, err: Console, *, prompt: st
             if not line.strip() or line.strip() in ("exit", "quit", "/exit", "/quit"):
                 return
             try:
-                await _turn(service, out, err, conv_id, line, model, turn_options)
+                await _turn(service, out, err, conv_id, line, model, turn_options, image_output)
             except EaselError as exc:
                 err.print(f"[red]error:[/red] {escape(exc.message)}")
 
