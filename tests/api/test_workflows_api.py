@@ -3,7 +3,7 @@ events, fall back to another model, cancel, retry a step, download the bundle.
 
 Chat steps run on the fake OpenAI-compatible endpoint (`fake:` models, see tests/api/conftest.py):
 `fake-echo` answers "You said: <prompt>", so a prompt that carries a JSON list comes back as that
-list; `fake-error-500` always fails; `fake-hang` never answers until canceled.
+list; `fake-error-500` always fails; `fake-endless` streams until the client goes away.
 """
 
 from __future__ import annotations
@@ -100,7 +100,9 @@ def test_a_saved_workflow_runs_with_fallback_items_in_order_events_and_bundle(st
     assert stream[0][0] == "snapshot" and stream[-1][0] == "done"
     assert {name for name, _ in stream[1:-1]} <= {"step"}
     assert stream[-1][1]["status"] == "succeeded", stream[-1][1]
-    last_seen = {s["id"]: s["status"] for name, s in stream if name == "step"}
+    # The snapshot, then each change: together they end with every step done.
+    last_seen = {s["id"]: s["status"] for s in stream[0][1]["steps"]}
+    last_seen.update({s["id"]: s["status"] for name, s in stream if name == "step"})
     assert last_seen == {"outline": "succeeded", "expand": "succeeded", "doc": "succeeded"}
 
     assert run["status"] == "succeeded" and run["inputs"] == {"topic": "tides", "tone": "calm"}
@@ -125,3 +127,102 @@ def test_a_saved_workflow_runs_with_fallback_items_in_order_events_and_bundle(st
     first = record["steps"][0]
     assert first["fallbacks"][0]["model"] == "fake:fake-error-500" and first["model"] == "fake:fake-echo"
     assert "alpha" in first["prompt"] and first["seconds"] is not None
+
+
+@pytest.mark.parametrize(("source", "param", "words"), [
+    (PIPELINE.replace("{{ steps.outline.json }}", "{{ steps.nothing.json }}"), "steps.expand.for_each",
+     "unknown step 'nothing'"),
+    (PIPELINE.replace("{{ inputs.tone }}", "{{ steps.doc.text }}"), "steps.expand.prompt", "cycle"),
+    (PIPELINE.replace("model: fake:fake-echo", "model: local:illustrator"), "steps.expand.model",
+     "a chat step needs a chat model"),
+    (PIPELINE.replace("{{ inputs.topic }}:", "{{ inputs.subject }}:"), "steps.outline.prompt",
+     "not declared"),
+    (PIPELINE.replace("{{ steps.outline.json }}", "{{ inputs.topic }}"), "steps.expand.for_each", "not a list"),
+    (PIPELINE.replace("kind: markdown", "kind: poem"), "steps.doc", "Unknown step kind"),
+    (PIPELINE.replace("concurrency: 2", "concurency: 2"), "steps.expand.concurency", "Unknown field"),
+    ("name: x\nsteps: [", "source", "not valid YAML"),
+])
+def test_an_invalid_workflow_is_refused_naming_the_step_and_field(studio: Studio, source: str, param: str,
+                                                                   words: str) -> None:
+    with studio.http() as http:
+        answer = http.post("/api/workflows", json={"source": source})
+        assert answer.status_code == 400, answer.text
+        error = answer.json()["error"]
+        assert error["param"] == param and words in error["message"], error
+        assert error["type"] == "invalid_request_error"
+        assert http.get("/api/workflows/pipeline").status_code == 404  # nothing was saved
+
+
+def test_builtins_are_protected_and_bad_run_requests_are_400_or_404(studio: Studio) -> None:
+    with studio.http() as http:
+        campaign = http.get("/api/workflows/campaign").json()
+        assert campaign["builtin"] is True and "name: campaign" in campaign["source"]
+        inputs = {i["name"]: i for i in campaign["inputs"]}
+        assert inputs["product"]["required"] is True and inputs["count"]["default"] == 3
+        assert inputs["aspect_ratio"]["type"] == "choice" and "16:9" in inputs["aspect_ratio"]["choices"]
+        assert http.post("/api/workflows", json={"source": campaign["source"]}).status_code == 409
+        assert http.delete("/api/workflows/campaign").status_code == 409
+        missing = http.post("/api/workflows/campaign/runs", json={"inputs": {"product": "oat milk"}})
+        assert (missing.status_code, missing.json()["error"]["param"]) == (400, "inputs.audience")
+        unknown = http.post("/api/workflows/campaign/runs",
+                            json={"inputs": {"product": "a", "audience": "b", "colour": "red"}})
+        assert (unknown.status_code, unknown.json()["error"]["param"]) == (400, "inputs.colour")
+        wrong = http.post("/api/workflows/campaign/runs",
+                          json={"inputs": {"product": "a", "audience": "b", "aspect_ratio": "5:1"}})
+        assert (wrong.status_code, wrong.json()["error"]["param"]) == (400, "inputs.aspect_ratio")
+        bad_model = http.post("/api/workflows/campaign/runs",
+                              json={"inputs": {"product": "a", "audience": "b"}, "models": {"images": "gpt-5"}})
+        assert bad_model.status_code == 400 and "image" in bad_model.json()["error"]["message"]
+        assert http.post("/api/workflows/nope/runs", json={"inputs": {}}).status_code == 404
+        assert http.get("/api/runs/run_missing").status_code == 404
+        assert http.get("/api/runs", params={"workflow": "campaign"}).json()["count"] == 0  # no run was left
+        assert http.post("/api/workflows", json={"source": PIPELINE}).status_code == 201
+        assert http.delete("/api/workflows/pipeline").status_code == 204
+        assert http.delete("/api/workflows/pipeline").status_code == 404
+
+
+HANGING = """
+name: hanging
+inputs: {}
+steps:
+  - id: first
+    kind: chat
+    model: fake:fake-echo
+    prompt: "one"
+  - id: stuck
+    kind: chat
+    model: fake:fake-endless
+    prompt: "two: {{ steps.first.text }}"
+  - id: last
+    kind: markdown
+    template: "{{ steps.stuck.text }}"
+"""
+
+
+def test_cancel_stops_the_running_step_and_retry_resumes_there_with_another_model(studio: Studio) -> None:
+    with studio.http() as http:
+        assert http.post("/api/workflows", json={"source": HANGING}).status_code == 201
+        run_id = http.post("/api/workflows/hanging/runs", json={}).json()["id"]
+        wait_for(lambda: http.get(f"/api/runs/{run_id}").json()["steps"][1]["status"] == "running",
+                 "the hanging step to run")
+        early = http.post(f"/api/runs/{run_id}/steps/stuck/retry", json={})
+        assert early.status_code == 409  # still running
+        assert http.post(f"/api/runs/{run_id}/cancel").status_code == 200
+        canceled = finished(http, run_id)
+        assert canceled["status"] == "canceled"
+        assert [s["status"] for s in canceled["steps"]] == ["succeeded", "canceled", "pending"]
+        assert http.post(f"/api/runs/{run_id}/cancel").status_code == 409
+        not_failed = http.post(f"/api/runs/{run_id}/steps/first/retry", json={})
+        assert (not_failed.status_code, not_failed.json()["error"]["code"]) == (400, "step_not_failed")
+
+        first_answer = canceled["steps"][0]["output"]["text"]
+        retried = http.post(f"/api/runs/{run_id}/steps/stuck/retry", json={"model": "fake:fake-echo"})
+        assert retried.status_code == 202, retried.text
+        assert retried.json()["job_id"] != canceled["job_id"]
+        done = finished(http, run_id)
+    assert done["status"] == "succeeded", done
+    first, stuck, last = done["steps"]
+    assert (first["attempts"], first["output"]["text"]) == (1, first_answer)  # not run again
+    assert (stuck["attempts"], stuck["model"]) == (2, "fake:fake-echo")
+    assert done["models"] == {"stuck": "fake:fake-echo"}
+    assert done["outputs"]["markdown"].strip() == f"You said: two: {first_answer}"

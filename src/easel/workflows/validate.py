@@ -99,17 +99,19 @@ def _check_models(catalog: Catalog, step: StepBase) -> None:
                                      f"needs a {task} model.", "wrong_task")
 
 
-def _order(definition: WorkflowDefinition, depends: Mapping[str, set[str]]) -> list[str]:
-    """Kahn's algorithm, taking ready steps in file order; a cycle names its steps."""
+def _order(definition: WorkflowDefinition, depends: Mapping[str, dict[str, str]]) -> list[str]:
+    """Kahn's algorithm, taking ready steps in file order; a cycle names a step and the field
+    that closes it."""
     remaining = [s.id for s in definition.steps]
     done: list[str] = []
     while remaining:
-        ready = next((s for s in remaining if depends[s] <= set(done)), None)
+        ready = next((s for s in remaining if set(depends[s]) <= set(done)), None)
         if ready is None:
-            stuck = ", ".join(remaining)
             first = definition.step(remaining[0])
             assert first is not None
-            raise _fail(first, "steps", f"these steps depend on each other in a cycle: {stuck}.")
+            target, field = next((t, f) for t, f in depends[first.id].items() if t in remaining)
+            raise _fail(first, field, f"it uses step '{target}', which depends on it: the steps "
+                                      f"{', '.join(remaining)} form a cycle.")
         done.append(ready)
         remaining.remove(ready)
     return done
@@ -126,21 +128,21 @@ def validate_workflow(definition: WorkflowDefinition, *, catalog: Catalog | None
         if spec.type == "choice" and spec.default is not None and spec.default not in (spec.choices or []):
             raise InvalidRequest(f"Input '{name}': the default '{spec.default}' is not one of its choices.",
                                  param=f"inputs.{name}.default", code="invalid_workflow")
-    depends: dict[str, set[str]] = {}
+    depends: dict[str, dict[str, str]] = {}  # step -> {step it uses: the field that uses it}
     for step in definition.steps:
-        depends[step.id] = set()
+        depends[step.id] = {}
         fields: dict[str, Any] = dict(step.template_fields())
         if step.for_each is not None:
             fields["for_each"] = step.for_each
         for field, template in fields.items():
             expressions = _expressions(step, field, template)
-            if field == "for_each":
-                _check_for_each(definition, step, expressions)
             for expression in expressions:
                 for path in expression.paths():
                     target = _check_path(definition, step, field, path)
                     if target is not None:
-                        depends[step.id].add(target)
+                        depends[step.id].setdefault(target, field)
+            if field == "for_each":
+                _check_for_each(definition, step, expressions)
         if catalog is not None:
             _check_models(catalog, step)
     return _order(definition, depends)
