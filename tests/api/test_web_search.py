@@ -181,3 +181,16 @@ def test_search_engine_failures_are_clear_errors(brave_studio: Studio) -> None:
     assert error["code"] == "upstream_authentication_failed" and "brave" in error["message"]
     assert "BRAVE_API_KEY" in error["message"]
     assert auto.status_code == 200  # "hi" needs no web, so auto never asks the engine
+
+
+def test_native_search_asks_the_providers_own_tool_instead(client: openai.OpenAI, studio: Studio, web: Web) -> None:
+    web.results("/fact")
+    before = len(web.searxng.state.queries)
+    reply = client.chat.completions.create(model="openai:gpt-5", messages=[{"role": "user", "content": QUESTION}],
+                                           extra_body={"web_search": "on", "web_search_backend": "native"})
+    sent = studio.fakes.openai_app.state.requests[-1]
+    assert sent["web_search_options"] == {}  # OpenAI's chat-completions search, as its API spells it
+    assert sent["messages"] == [{"role": "user", "content": QUESTION}]  # nothing of easel's own search
+    assert "web_search" not in sent and "web_search_backend" not in sent
+    assert reply.choices[0].message.content == f"You said: {QUESTION}"
+    assert len(web.searxng.state.queries) == before

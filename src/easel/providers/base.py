@@ -11,6 +11,7 @@ import logging
 from abc import ABC
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 from importlib.metadata import entry_points
 
 from easel.catalog.entry import ModelEntry
@@ -86,6 +87,11 @@ class Provider(ABC):
     def stream_chat(self, entry: ModelEntry, request: ChatRequest) -> AsyncIterator[ChatEvent]:
         """Stream one chat answer as ChatEvents. Closing the iterator stops the upstream work."""
         raise UnsupportedTask(f"Provider '{self.name}' does not serve chat models.", param="model")
+
+    def native_web_search(self, entry: ModelEntry) -> dict[str, Any] | None:
+        """The request fields that turn on this provider's own server-side web search for `entry`
+        (merged into the wire body), or None when it has none. Used for `web_search_backend: native`."""
+        return None
 
     def check_image_request(self, entry: ModelEntry, request: ImageRequest) -> None:
         """Refuse, before any job exists, what this provider's wire format can't express (raise a 4xx).

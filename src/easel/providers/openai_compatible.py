@@ -122,6 +122,8 @@ class Profile:
     #: models served by a declared endpoint, as the server names them
     models: tuple[str, ...] = ()
     context_window: int | None = None
+    #: body fields that turn on the host's server-side web search (chat completions), if it has one
+    native_web_search: dict[str, Any] | None = None
 
     @classmethod
     def from_endpoint(cls, endpoint: EndpointConfig) -> Profile:
@@ -144,12 +146,13 @@ _NO_HISTORY = Dialect(reasoning_history_field=None)
 
 BUILTIN_PROFILES: tuple[Profile, ...] = (
     Profile("openai", "OpenAI", "https://api.openai.com/v1", "OPENAI_API_KEY",
-            dialect=Dialect(max_tokens_field="max_completion_tokens", reasoning_history_field=None)),
+            dialect=Dialect(max_tokens_field="max_completion_tokens", reasoning_history_field=None),
+            native_web_search={"web_search_options": {}}),
     Profile("xai", "xAI", "https://api.x.ai/v1", "XAI_API_KEY", dialect=_NO_HISTORY),
     Profile("deepseek", "DeepSeek", "https://api.deepseek.com", "DEEPSEEK_API_KEY"),
     Profile("openrouter", "OpenRouter", "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY",
             dialect=Dialect(reasoning_effort="object", reasoning_history_field=None),
-            headers=(("X-Title", "easel"),)),
+            headers=(("X-Title", "easel"),), native_web_search={"plugins": [{"id": "web"}]}),
     Profile("groq", "Groq", "https://api.groq.com/openai/v1", "GROQ_API_KEY", dialect=_NO_HISTORY),
     Profile("together", "Together AI", "https://api.together.xyz/v1", "TOGETHER_API_KEY", dialect=_NO_HISTORY),
     Profile("mistral", "Mistral AI", "https://api.mistral.ai/v1", "MISTRAL_API_KEY",
@@ -204,6 +207,9 @@ class OpenAICompatibleProvider(OpenAIImagesMixin, Provider):
             )
             for model in self.profile.models
         ]
+
+    def native_web_search(self, entry: ModelEntry) -> dict[str, Any] | None:
+        return dict(self.profile.native_web_search) if self.profile.native_web_search else None
 
     # -- work ----------------------------------------------------------------
 

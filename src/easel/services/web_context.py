@@ -104,10 +104,8 @@ class WebContextService:
 
     def _use_native(self, prepared: PreparedChat) -> None:
         """Ask the model's provider for its own server-side search tool."""
-        fragment = None
-        if prepared.entry.capabilities.web_search:
-            native = getattr(prepared.provider, "native_web_search", None)
-            fragment = native(prepared.entry) if native else None
+        fragment = prepared.provider.native_web_search(prepared.entry) \
+            if prepared.entry.capabilities.web_search else None
         if fragment is None:
             raise InvalidRequest(
                 f"Model '{prepared.entry.id}' has no server-side web search; leave web_search_backend unset to "
