@@ -27,8 +27,8 @@ export function runView(initial, { workflow, onChange, onRunAgain }) {
   const el = h("article", { class: "wf-run", dataset: { runId: run.id } },
     h("header", { class: "wf-head" },
       h("div", { class: "grow" },
-        h("p", { class: "small wf-crumb" }, h("a", { href: workflowHash(run.workflow) }, title)),
-        h("h1", {}, "Run ", h("span", { class: "wf-run-id" }, run.id), " ", status), meta),
+        h("p", { class: "small wf-crumb" }, h("a", { href: workflowHash(run.workflow) }, `${title}: new run`)),
+        h("h1", {}, title, " ", status), meta),
       actions),
     error,
     h("details", { class: "wf-run-inputs" }, h("summary", {}, "Inputs"), inputs),
@@ -49,7 +49,7 @@ export function runView(initial, { workflow, onChange, onRunAgain }) {
   function drawHead() {
     status.replaceChildren(chip(run.status));
     el.dataset.status = run.status;
-    meta.textContent = [`started ${when(run.created_at)}`, took(run) && `took ${took(run)}`,
+    meta.textContent = [`Run ${run.id}`, run.status === "queued" ? "waiting for a worker" : `started ${when(run.created_at)}`, took(run) && `took ${took(run)}`,
       run.cost !== null && run.cost !== undefined ? `cost ${money(run.cost)}` : ""].filter(Boolean).join(" · ");
     const buttons = [];
     if (ACTIVE.has(run.status)) {
@@ -71,10 +71,19 @@ export function runView(initial, { workflow, onChange, onRunAgain }) {
     inputs.replaceChildren(...Object.entries(run.inputs || {}).flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v))]));
   }
 
-  const stepOptions = () => ({ onRetry: retry, onOpenImage: openImage, canRetry: !ACTIVE.has(run.status) });
+  const stepOptions = () => ({ onRetry: retry, onOpenImage: openImage, canRetry: !ACTIVE.has(run.status),
+    finalMarkdown: run.outputs && run.outputs.markdown });
+
+  // A step records its model once it has answered; before that (or when it failed) show the one
+  // it was asked to use: the run's override, else the workflow's declaration.
+  function withModel(step) {
+    if (step.model) return step;
+    const declared = workflow && workflow.steps.find((s) => s.id === step.id);
+    return { ...step, model: (run.models && run.models[step.id]) || (declared && declared.model) || null };
+  }
 
   function drawSteps() {
-    steps.replaceChildren(...run.steps.map((s, i) => stepView(s, i + 1, stepOptions())));
+    steps.replaceChildren(...run.steps.map((s, i) => stepView(withModel(s), i + 1, stepOptions())));
   }
 
   function drawResult() {
@@ -104,7 +113,7 @@ export function runView(initial, { workflow, onChange, onRunAgain }) {
     run = { ...run, steps: run.steps.map((s) => (s.id === step.id ? step : s)) };
     if (run.status === "queued") { run.status = "running"; drawHead(); onChange(run); }
     const node = steps.querySelector(`[data-step-id="${CSS.escape(step.id)}"]`);
-    const fresh = stepView(step, index + 1, stepOptions());
+    const fresh = stepView(withModel(step), index + 1, stepOptions());
     if (node) node.replaceWith(fresh);
     if (previous.status !== step.status) live.textContent = `${step.title || step.id}: ${step.status}.`;
   }

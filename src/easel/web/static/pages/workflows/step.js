@@ -46,13 +46,23 @@ export function markdownBlock(text, onOpenImage, extraClass = "") {
   return box;
 }
 
-function output(out, onOpenImage) {
+// What a step made. Parsed JSON (a chat step's `output: list` or `json`) is shown as a list or as
+// code with the model's own words a click away; Markdown that is the run's result is not shown twice.
+function output(out, onOpenImage, finalMarkdown) {
   if (!out) return [];
   const parts = [];
-  if (out.markdown) parts.push(markdownBlock(out.markdown, onOpenImage));
-  else if (out.text) parts.push(markdownBlock(out.text, onOpenImage));
-  if (out.json !== undefined && out.json !== null && !out.text && !out.markdown) {
-    parts.push(h("pre", { class: "wf-code wf-json", tabindex: "0" }, h("code", {}, JSON.stringify(out.json, null, 2))));
+  const hasJson = out.json !== undefined && out.json !== null;
+  if (out.markdown && out.markdown === finalMarkdown) {
+    parts.push(h("p", { class: "small muted" }, "Its Markdown is the run's result, shown below."));
+  } else if (out.markdown) {
+    parts.push(markdownBlock(out.markdown, onOpenImage));
+  } else if (hasJson) {
+    parts.push(Array.isArray(out.json)
+      ? h("ol", { class: "wf-json-list" }, out.json.map((x) => h("li", {}, typeof x === "string" ? x : JSON.stringify(x))))
+      : h("pre", { class: "wf-code wf-json", tabindex: "0" }, h("code", {}, JSON.stringify(out.json, null, 2))));
+    if (out.text) parts.push(h("details", { class: "wf-prompt" }, h("summary", {}, "The model's answer"), h("p", { class: "small" }, out.text)));
+  } else if (out.text) {
+    parts.push(markdownBlock(out.text, onOpenImage));
   }
   const images = thumbnails(out.assets, onOpenImage);
   if (images) parts.push(images);
@@ -74,10 +84,11 @@ function items(step, onOpenImage) {
       h("div", { class: "wf-item-head small" }, h("span", {}, `Item ${item.index + 1}`), chip(item.status),
         item.model ? h("span", { class: "muted" }, item.model) : null),
       item.error ? h("p", { class: "error-text small" }, item.error) : null,
-      output(item.output, onOpenImage)))));
+      output(item.output, onOpenImage, null)))));
 }
 
-export function stepView(step, position, { onRetry, onOpenImage, canRetry }) {
+// A for_each step's own output gathers its items' outputs, which are shown item by item already.
+export function stepView(step, position, { onRetry, onOpenImage, canRetry, finalMarkdown }) {
   const meta = [step.kind, step.model, step.attempts > 1 ? `attempt ${step.attempts}` : "", took(step) && `took ${took(step)}`,
     step.cost !== null && step.cost !== undefined ? money(step.cost) : ""].filter(Boolean).join(" · ");
   let retry = null;
@@ -103,5 +114,5 @@ export function stepView(step, position, { onRetry, onOpenImage, canRetry }) {
       step.error ? h("p", { class: "error-text wf-step-error", role: "note" }, step.error) : null,
       retry,
       step.prompt ? h("details", { class: "wf-prompt" }, h("summary", {}, "Prompt"), h("p", { class: "small" }, step.prompt)) : null,
-      output(step.output, onOpenImage)));
+      (step.items || []).length ? null : output(step.output, onOpenImage, finalMarkdown)));
 }

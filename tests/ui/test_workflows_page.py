@@ -1,0 +1,204 @@
+"""The Workflows page in Chromium against the real workflow API: pick the `article` template, fill its
+form, run it on the embedded local model and watch the steps finish live; read the Markdown and
+download the bundle; import a bad YAML and read the server's message naming step and field; save a
+workflow whose step fails on a faked provider error and retry that step with a working model; view
+and download a workflow's YAML; deep links, a phone-width run and the screenshots."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.api.conftest import Studio
+
+RUN_TIMEOUT_MS = 180_000  # a few short generations on one CPU thread of the embedded model
+
+# A reference to a step that does not exist: the server refuses it, naming the step and the field.
+BROKEN = """\
+name: broken-ref
+steps:
+  - id: draft
+    kind: chat
+    prompt: "Summarise {{ steps.research.text }}"
+"""
+
+# The first step calls the fake endpoint's model that always answers HTTP 500.
+FLAKY = """\
+name: flaky-writer
+title: Flaky writer
+description: One line from a model, then a page around it.
+inputs:
+  topic: {type: string, title: Topic}
+  lines: {type: integer, title: Lines, default: 1, min: 1, max: 3}
+steps:
+  - id: draft
+    kind: chat
+    model: fake:fake-error-500
+    prompt: "Write {{ inputs.lines }} short line about {{ inputs.topic }}."
+    max_tokens: 12
+  - id: page
+    kind: markdown
+    template: "# Notes on {{ inputs.topic }}\\n\\n{{ steps.draft.text }}"
+"""
+
+# One short generation and a page: cheap enough to finish before a phone opens its link.
+TINY = """\
+name: tiny-note
+inputs:
+  topic: {type: string}
+steps:
+  - id: line
+    kind: chat
+    prompt: "One short sentence about {{ inputs.topic }}."
+    max_tokens: 12
+  - id: page
+    kind: markdown
+    template: "# {{ inputs.topic | upper }}\\n\\n{{ steps.line.text }}"
+"""
+
+LIVE_STATUSES = """() => {
+  window.__stepStatuses = new Set();
+  new MutationObserver(() => {
+    for (const el of document.querySelectorAll('.wf-step')) window.__stepStatuses.add(el.dataset.status);
+  }).observe(document.getElementById('view'), { subtree: true, childList: true, attributes: true });
+}"""
+
+
+def import_yaml(page: Page, source: str) -> None:
+    page.get_by_text("Import YAML", exact=True).click()
+    page.get_by_label("or paste its YAML").fill(source)
+    page.get_by_role("button", name="Save workflow").click()
+
+
+def run_article(page: Page, topic: str) -> None:
+    page.goto("/#/workflows")
+    page.locator(".wf-side").get_by_role("link", name=re.compile("^Article")).click()
+    expect(page).to_have_url(re.compile(r"#/workflows/article$"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Article")
+    page.get_by_label("Topic").fill(topic)
+    page.get_by_label("Sections", exact=True).fill("2")  # two short sections keep the run quick
+    page.get_by_label("Section length").fill("40")
+    page.evaluate(LIVE_STATUSES)
+    page.get_by_role("button", name="Run workflow").click()
+    expect(page).to_have_url(re.compile(r"#/workflows/run/"))
+
+
+def test_article_runs_live_and_its_result_and_bundle_download(page: Page, ui: Studio,
+                                                              shoot: Callable[[Page, str], Path]) -> None:
+    page.goto("/#/workflows/article")
+    page.get_by_label("Topic").fill("")
+    page.get_by_role("button", name="Run workflow").click()
+    expect(page.locator(".wf-form-error")).to_contain_text("required")
+    expect(page.get_by_label("Topic")).to_be_focused()
+    expect(page.get_by_label("Topic")).to_have_attribute("aria-invalid", "true")
+
+    run_article(page, "tide pools")
+    run = page.locator(".wf-run")
+    expect(run).to_have_attribute("data-status", "succeeded", timeout=RUN_TIMEOUT_MS)
+    steps = run.locator(".wf-step")
+    total = steps.count()
+    assert total >= 2
+    expect(run.locator(".wf-step[data-status=succeeded]")).to_have_count(total)
+    seen = set(page.evaluate("[...window.__stepStatuses]"))
+    assert "running" in seen, f"the page never showed a step running, only {seen}: no live updates"
+    expect(run.locator(".wf-step .wf-md").first).not_to_be_empty()
+    result = page.locator(".wf-result .md")
+    expect(result).to_be_visible()
+    expect(result).not_to_be_empty()
+    run_id = run.get_attribute("data-run-id")
+    assert run_id and page.url.endswith(f"#/workflows/run/{run_id}")
+    expect(page.locator(f".wf-runs [data-run-id='{run_id}'] .wf-chip")).to_have_text("done")
+
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download bundle").click()
+    body = Path(info.value.path()).read_bytes()
+    with zipfile.ZipFile(io.BytesIO(body)) as bundle:
+        names = bundle.namelist()
+        markdown = [n for n in names if n.endswith(".md")]
+        assert markdown, f"no Markdown file in the bundle: {names}"
+        assert bundle.read(markdown[0]).strip()
+    shoot(page, "workflows")
+
+    page.reload()  # the deep link opens the same finished run
+    expect(page.locator(".wf-run")).to_have_attribute("data-status", "succeeded")
+    expect(page.locator(".wf-run .wf-step[data-status=succeeded]")).to_have_count(total)
+    page.get_by_role("button", name="Run again").click()
+    expect(page.get_by_label("Topic")).to_have_value("tide pools")
+
+
+def test_a_bad_yaml_shows_the_servers_message_and_a_good_one_is_saved(page: Page, ui: Studio) -> None:
+    page.goto("/#/workflows")
+    expect(page.locator(".wf-side .wf-list li")).not_to_have_count(0)
+    import_yaml(page, BROKEN)
+    message = page.locator(".wf-import-error")
+    expect(message).to_be_visible()
+    expect(message).to_contain_text("draft")
+    expect(message).to_contain_text("prompt")
+    expect(page.locator(".wf-side").get_by_role("link", name=re.compile("broken"))).to_have_count(0)
+
+    page.get_by_label("or paste its YAML").fill(FLAKY)
+    page.get_by_role("button", name="Save workflow").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Flaky writer")
+    expect(page).to_have_url(re.compile(r"#/workflows/flaky-writer$"))
+    expect(page.locator(".wf-side [data-name='flaky-writer'] .badge")).to_have_text("saved")
+    page.get_by_text("YAML", exact=True).click()
+    expect(page.get_by_label("Workflow YAML")).to_contain_text("fake:fake-error-500")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download YAML").click()
+    assert info.value.suggested_filename == "flaky-writer.yaml"
+    assert "kind: markdown" in Path(info.value.path()).read_text()
+
+
+def test_a_failed_step_is_retried_with_a_working_model(page: Page, ui: Studio) -> None:
+    with ui.http() as http:
+        saved = http.post("/api/workflows", json={"source": FLAKY})
+        assert saved.status_code == 201, saved.text
+    page.goto("/#/workflows/flaky-writer")
+    page.get_by_label("Topic").fill("harbours")
+    page.get_by_label("Lines").fill("50")
+    page.get_by_role("button", name="Run workflow").click()
+    expect(page.locator(".wf-form-error")).to_contain_text("lines")  # the server's 400, as it said it
+    page.get_by_label("Lines").fill("1")
+    page.get_by_role("button", name="Run workflow").click()
+
+    run = page.locator(".wf-run")
+    expect(run).to_have_attribute("data-status", "failed", timeout=60_000)
+    draft = run.locator(".wf-step[data-step-id='draft']")
+    expect(draft).to_have_attribute("data-status", "failed")
+    expect(draft.locator(".wf-step-error")).to_contain_text("500")
+    expect(run.locator(".wf-step[data-step-id='page']")).not_to_have_attribute("data-status", "succeeded")
+    expect(page.get_by_role("link", name="Download bundle")).to_be_visible()
+
+    draft.get_by_label("Retry with").select_option("local:smollm2-135m")
+    draft.get_by_role("button", name="Retry").click()
+    expect(run).to_have_attribute("data-status", "succeeded", timeout=RUN_TIMEOUT_MS)
+    draft = run.locator(".wf-step[data-step-id='draft']")
+    expect(draft).to_have_attribute("data-status", "succeeded")
+    expect(draft.locator(".wf-step-meta")).to_contain_text("local:smollm2-135m")
+    expect(page.locator(".wf-result .md h1")).to_have_text("Notes on harbours")
+
+
+def test_a_run_opens_from_its_link_on_a_phone(phone: Page, ui: Studio, shoot: Callable[[Page, str], Path]) -> None:
+    with ui.http() as http:
+        assert http.post("/api/workflows", json={"source": TINY}).status_code == 201
+        started = http.post("/api/workflows/tiny-note/runs", json={"inputs": {"topic": "kites"}})
+        assert started.status_code == 202, started.text
+        run_id = started.json()["id"]
+        with http.stream("GET", f"/api/runs/{run_id}/events", timeout=RUN_TIMEOUT_MS / 1000) as events:
+            for _ in events.iter_lines():
+                pass  # the stream ends after the run's `done`
+    phone.goto(f"/#/workflows/run/{run_id}")
+    run = phone.locator(".wf-run")
+    expect(run).to_have_attribute("data-status", "succeeded")
+    expect(run.locator(".wf-step[data-status=succeeded]")).to_have_count(2)
+    expect(phone.locator(".wf-result .md h1")).to_have_text("KITES")
+    expect(phone.locator(f".wf-runs [data-run-id='{run_id}'] a")).to_have_attribute("aria-current", "page")
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the Workflows page scrolls sideways on a phone ({width}px)"
+    expect(phone.get_by_role("link", name="Download bundle")).to_be_visible()
+    shoot(phone, "workflows-phone")
