@@ -9,11 +9,13 @@ import { conversationList } from "./chat/list.js";
 import { modelPicker } from "./chat/models.js";
 import { thread as makeThread } from "./chat/thread.js";
 import { webToggle } from "./chat/citations.js";
+import { imageModelPicker } from "./chat/images.js";
 
 const MODEL_KEY = "easel.chat.model";
 const STYLES = [
   ["/static/pages/chat.css", undefined, true],
   ["/static/pages/chat/citations.css", undefined, true],
+  ["/static/pages/chat/images.css", undefined, true],
   ["/static/vendor/highlight/github.min.css", "not all and (prefers-color-scheme: dark)", false],
   ["/static/vendor/highlight/github-dark.min.css", "(prefers-color-scheme: dark)", false],
 ];
@@ -47,7 +49,8 @@ export async function mount(root, { rest }) {
   const list = conversationList({ onOpen: (id) => open(id, true), onDeleted, onRenamed });
   const thread = makeThread({ modelName, onEdit, onRegenerate: regenerate, emptyState });
   const web = webToggle();
-  const composer = makeComposer({ onSend: send, onStop: () => turns.get(conv?.id)?.abort(), tools: [web.el] });
+  const painter = imageModelPicker({ onChange: setImageModel });
+  const composer = makeComposer({ onSend: send, onStop: () => turns.get(conv?.id)?.abort(), tools: [web.el, painter.el] });
   const title = h("h1", { class: "chat-title" }, "New chat");
   const toggle = h("button", { type: "button", class: "chat-toggle", "aria-expanded": "false",
     "aria-controls": "chat-side" }, "Chats");
@@ -79,6 +82,7 @@ export async function mount(root, { rest }) {
     conv = record;
     title.textContent = record ? record.title || "Untitled" : "New chat";
     list.select(record?.id || null);
+    painter.set(record?.image_model || null);
     composer.setBusy(Boolean(record && turns.has(record.id)));
   }
 
@@ -109,6 +113,17 @@ export async function mount(root, { rest }) {
     }
   }
 
+  // The picker sets the open conversation's image model at once; a new chat is created with it.
+  async function setImageModel(id) {
+    if (!conv) return;
+    try {
+      const record = await api(conversationUrl(conv.id), { method: "PATCH", body: { image_model: id } });
+      conv = { ...conv, image_model: record.image_model };
+    } catch (err) {
+      toast(`Could not change the image model: ${err.message}`, "error");
+    }
+  }
+
   function onDeleted(id) {
     if (conv?.id !== id) return;
     history.replaceState(null, "", "#/chat");
@@ -125,7 +140,8 @@ export async function mount(root, { rest }) {
     if (!conv) {
       const model = picker.value();
       try {
-        const created = await api("/api/conversations", { method: "POST", body: model ? { model } : {} });
+        const created = await api("/api/conversations", { method: "POST",
+          body: { ...(model ? { model } : {}), ...(painter.value() ? { image_model: painter.value() } : {}) } });
         history.pushState(null, "", `#/chat/${encodeURIComponent(created.id)}`);
         setConversation(created);
         picker.set(created.model);
@@ -175,6 +191,7 @@ export async function mount(root, { rest }) {
         else if (name === "text") live.text(data.text);
         else if (name === "usage") live.usage(data);
         else if (name === "citations") live.citations(data.citations);
+        else if (name === "image") live.image(data);
         else if (name === "error") live.failed(data.error?.message || "The answer failed.");
       } });
     } catch (err) {
@@ -227,6 +244,7 @@ export async function mount(root, { rest }) {
 
   const listed = list.reload();
   try { await picker.load(); } catch (err) { toast(`Could not load the models: ${err.message}`, "error"); }
+  painter.load().catch((err) => toast(`Could not load the image models: ${err.message}`, "error"));
   if (rest[0]) await open(decodeURIComponent(rest[0]), false);
   else { await listed; startNew(false); }
 

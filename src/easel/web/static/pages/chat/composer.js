@@ -11,7 +11,7 @@ export function submitsOnEnter(event) {
 
 export function composer({ onSend, onStop, tools = [] }) {
   let busy = false;
-  const area = h("textarea", { rows: "1", placeholder: "Message", "aria-label": "Message",
+  const area = h("textarea", { rows: "1", placeholder: "Message, or /image a lighthouse at night", "aria-label": "Message",
     "aria-describedby": "chat-composer-hint" });
   const button = h("button", { type: "submit", class: "primary send" }, "Send");
   const hint = h("p", { id: "chat-composer-hint", class: "composer-hint muted small" },

@@ -5,6 +5,7 @@ import { h, money, tokens } from "../../ui.js";
 import { renderMarkdown } from "./markdown.js";
 import { submitsOnEnter } from "./composer.js";
 import { linkMarkers, sourcesList } from "./citations.js";
+import { drawing, gallery } from "./images.js";
 
 const STICK_PX = 80;
 
@@ -98,6 +99,7 @@ export function thread({ modelName, onEdit, onRegenerate, emptyState }) {
       m.reasoning ? reasoningPanel(m.reasoning).el : null,
       body,
       sourcesList(m.extras?.citations),
+      gallery(m.extras?.images),
       failed ? h("p", { class: "msg-error error-text", role: "alert" }, m.error || "The answer failed.") : null,
       h("div", { class: "msg-meta small muted" }, metaText(m)),
       actions);
@@ -157,6 +159,7 @@ export function thread({ modelName, onEdit, onRegenerate, emptyState }) {
     let text = "";
     let reasoning = null;
     let sources = null;
+    let picture = null; // a picture being drawn in this turn
     let userOpened = false;
     let frame = 0;
     const head = modelLine(modelId);
@@ -190,6 +193,10 @@ export function thread({ modelName, onEdit, onRegenerate, emptyState }) {
         sources = items;
         const list = sourcesList(items);
         if (list) stick(() => body.after(list));
+      },
+      image(event) {
+        if (!picture) { picture = drawing(); stick(() => body.after(picture.el)); }
+        stick(() => picture.update(event));
       },
       reasoning(delta) {
         if (!reasoning) {
