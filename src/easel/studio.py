@@ -14,6 +14,8 @@ from easel.catalog.catalog import Catalog
 from easel.config import Settings
 from easel.providers.base import ProviderRegistry
 from easel.services.chat import ChatService
+from easel.services.chat_attachments import ChatAttachments
+from easel.services.vision_fallback import VisionFallback
 from easel.services.conversations import ConversationService
 from easel.jobs import HandlerRegistry, JobService
 from easel.services.images import ImageService
@@ -48,6 +50,7 @@ async def open_studio(settings: Settings, *, run_workers: bool = True) -> AsyncI
     chat = ChatService(catalog=catalog, providers=providers, usage=usage, web=web)
     conversations = ConversationService(database=database, chat=chat, settings=settings)
     assets = AssetStore(database, settings.home / "assets")
+    attachments = conversations.attachments = ChatAttachments(assets=assets, fallback=VisionFallback())
     await assets.sweep()  # temp files and orphans a crash may have left
     images = ImageService(settings=settings, catalog=catalog, providers=providers, assets=assets)
     handlers = HandlerRegistry()
@@ -71,7 +74,8 @@ async def open_studio(settings: Settings, *, run_workers: bool = True) -> AsyncI
     try:
         yield Services(settings=settings, database=database, catalog=catalog, providers=providers,
                        chat=chat, conversations=conversations, jobs=jobs, images=images, assets=assets,
-                       compare=compare, arena=arena, leaderboard=leaderboard, workflows=workflows)
+                       compare=compare, arena=arena, leaderboard=leaderboard, workflows=workflows,
+                       attachments=attachments)
     finally:
         await jobs.stop(grace=5.0)
         await usage.aclose()

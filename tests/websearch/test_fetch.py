@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
 
 from easel.websearch.extract import extract
 from easel.websearch.fetch import FetchError, FetchLimits, FetchRefused, GuardedFetcher, blocked_reason
 from tests.fakes import web_pages
-
-import ipaddress
 
 LOOPBACK = ["127.0.0.1/32"]
 

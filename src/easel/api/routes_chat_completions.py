@@ -80,6 +80,7 @@ async def create_chat_completion(request: Request) -> Response:
     services = services_of(request)
     owner = account_id(request)
     prepared = services.chat.prepare(to_chat_request(wire))
+    await services.attachments.resolve(prepared, owner_id=owner)  # images: native, or described for blind models
     headers = warning_headers(prepared.warnings) or None
     events = services.chat.stream(prepared, owner_id=owner, endpoint="/v1/chat/completions")
 

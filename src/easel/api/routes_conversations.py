@@ -52,7 +52,8 @@ class TurnCreate(TurnOptions):
     after it are replaced by this one.
     """
 
-    content: str = Field(min_length=1)
+    content: str | list[dict[str, Any]] = Field(
+        min_length=1, description="Text, or OpenAI content parts: text and image_url (a data: URL or asset://<id>).")
     model: str | None = None
     stream: bool = False
     edit_of: str | None = Field(default=None, max_length=64)

@@ -13,7 +13,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal, Union
 from weakref import WeakValueDictionary
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from easel.config import Settings
 from easel.errors import EaselError, InvalidRequest, NotFound
 from easel.services.chat import ChatService, ChatTimings, PreparedChat
+from easel.services.chat_attachments import ChatAttachments, accept_content, resolve_images
 from easel.services.image_intent import history_text
 from easel.storage.conversations import ConversationDetail, ConversationRecord, ConversationStore, MessageRecord
 from easel.storage.db import Database
@@ -90,7 +91,8 @@ def history_of(detail: ConversationDetail) -> list[ChatMessage]:
             continue
         if message.role == "assistant" and messages and messages[-1].role == "assistant":
             messages.pop()
-        messages.append(ChatMessage(role=message.role, content=history_text(message.content, message.extras)))
+        messages.append(ChatMessage(role=message.role, content=message.content_parts  # a user's images
+                                    or history_text(message.content, message.extras)))
     return messages
 
 
@@ -111,6 +113,7 @@ class ConversationService:
         self.settings = settings
         self._locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
         self.chat_images: ChatImages | None = None  # pictures inside turns; open_studio attaches it
+        self.attachments: ChatAttachments | None = None  # images in user messages; open_studio attaches it
 
     # -- conversations -------------------------------------------------------
 
@@ -147,7 +150,8 @@ class ConversationService:
             self._locks[conversation_id] = lock
         return lock
 
-    async def send(self, *, owner_id: str, conversation_id: str, content: str, model: str | None = None,
+    async def send(self, *, owner_id: str, conversation_id: str, content: str | list[dict[str, Any]],
+                   model: str | None = None,
                    options: TurnOptions | None = None, edit_of: str | None = None) -> AsyncIterator[TurnEvent]:
         """A follow-up: store the user's message, stream the answer, store the answer.
 
@@ -155,25 +159,26 @@ class ConversationService:
         edit-and-resend: that message and everything after it are replaced by `content`, and
         the model reads only what came before it. Nothing is removed if the turn is refused.
         """
-        if not content.strip():
-            raise InvalidRequest("The message is empty.", param="content")
+        content, parts = await accept_content(self.attachments, owner_id=owner_id, content=content)
         lock = self._lock(conversation_id)
         async with lock:
             detail = await self.get(owner_id=owner_id, conversation_id=conversation_id)
             if edit_of is not None:
                 detail = _cut_before(detail, edit_of)
-            history = [*history_of(detail), ChatMessage(role="user", content=content)]
+            history = [*history_of(detail), ChatMessage(role="user", content=parts or content)]
             prepared = self.chat.prepare(self._request(model or detail.model, history, options))
+            await resolve_images(self.attachments, prepared, owner_id=owner_id)
             image_turn = self.chat_images.plan(detail, content, prepared) if self.chat_images else None
             if edit_of is not None:
                 user = await self.store.replace_user_message(owner_id=owner_id, conversation_id=conversation_id,
-                                                             message_id=edit_of, content=content)
+                                                             message_id=edit_of, content=content,
+                                                             content_parts=parts)
             else:
                 user = await self.store.add_message(owner_id=owner_id, conversation_id=conversation_id,
-                                                    role="user", content=content)
+                                                    role="user", content=content, content_parts=parts)
             if not detail.title:
                 await self.store.rename_conversation(owner_id=owner_id, conversation_id=conversation_id,
-                                                     title=_title_from(content))
+                                                     title=_title_from(content or "Image"))
             if prepared.entry.id != detail.model:
                 await self.store.update_conversation(owner_id=owner_id, conversation_id=conversation_id,
                                                      model=prepared.entry.id)
@@ -196,6 +201,7 @@ class ConversationService:
                 raise InvalidRequest("There is no user message to answer in this conversation.",
                                      param="conversation_id")
             prepared = self.chat.prepare(self._request(model or detail.model, history, options))
+            await resolve_images(self.attachments, prepared, owner_id=owner_id)
             image_turn = self.chat_images.plan_retry(detail, prepared) if self.chat_images else None
             turn = (self.chat_images.run(image_turn, owner_id=owner_id, conversation_id=conversation_id,
                                          user_message_id=None) if image_turn and self.chat_images

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from typing import Any
 
 import httpx
 
@@ -161,9 +160,3 @@ class WebContextService:
     async def aclose(self) -> None:
         await self.fetcher.aclose()
         await self._http.aclose()
-
-
-def citation_payload(prepared: PreparedChat) -> list[dict[str, Any]] | None:
-    """The citations grounding put on a prepared request, if any."""
-    citations = prepared.extras.get("citations")
-    return citations if isinstance(citations, list) else None

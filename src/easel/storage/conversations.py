@@ -266,7 +266,8 @@ class ConversationStore:
         return MessageRecord.model_validate(row)
 
     async def replace_user_message(
-        self, *, owner_id: str, conversation_id: str, message_id: str, content: str
+        self, *, owner_id: str, conversation_id: str, message_id: str, content: str,
+        content_parts: list[dict[str, Any]] | None = None,
     ) -> MessageRecord:
         """Edit-and-resend: drop a user message and every message after it, and append `content` in its place.
 
@@ -291,7 +292,7 @@ class ConversationStore:
                 .execution_options(synchronize_session=False)
             )
             row = Message(id=new_id("msg"), conversation_id=conversation_id, seq=seq, role="user", content=content,
-                          status="complete", created_at=now)
+                          content_parts=content_parts, status="complete", created_at=now)
             session.add(row)
         return MessageRecord.model_validate(row)
 
