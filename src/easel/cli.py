@@ -257,6 +257,10 @@ from easel.cli_arena import battle as _battle, leaderboard as _leaderboard  # no
 app.command("battle")(_battle)
 app.command("leaderboard")(_leaderboard)
 
+from easel.cli_workflows import register as _register_workflows  # noqa: E402  (run, workflows)
+
+_register_workflows(app)
+
 
 def main() -> None:
     app()
