@@ -153,6 +153,8 @@ def test_a_column_continues_as_a_normal_conversation(studio: Studio) -> None:
     ({"models": ["fake:fake-echo"], "prompt": "x"}, 400, "models"),
     ({"models": [f"fake:fake-echo-{i}" for i in range(9)], "prompt": "x"}, 400, "models"),
     ({"models": ["fake:fake-echo", "local:illustrator"], "prompt": "x"}, 400, "models[1]"),
+    ({"models": ["local:realesrgan-x4", "fake:fake-echo"], "prompt": "x"}, 400, "models[0]"),
+    ({"models": ["fake:fake-echo", "xai:grok-4"], "prompt": "x", "task": "video"}, 400, "task"),
     ({"models": ["fake:fake-echo", "xai:grok-4"], "prompt": "x", "task": "image"}, 400, "models[0]"),
     ({"models": ["fake:fake-echo", "no-such-model-anywhere"], "prompt": "x"}, 404, "models[1]"),
     ({"models": ["xai:grok-4", "grok-4"], "prompt": "x"}, 400, "models[1]"),

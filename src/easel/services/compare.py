@@ -94,8 +94,8 @@ class CompareService:
         if task is None:
             first = self._resolve(models[0], None, 0)
             if first.task not in TASKS:
-                raise InvalidRequest(f"Model '{first.id}' is a {first.task} model; comparisons are for chat or "
-                                     "image models.", param="models[0]", code="wrong_task")
+                raise InvalidRequest(f"Model '{first.id}' serves the {first.task} task; comparisons are for chat "
+                                     "or image models.", param="models[0]", code="wrong_task")
             task = first.task  # type: ignore[assignment]
         entries: list[ModelEntry] = []
         for index, name in enumerate(models):
