@@ -2,7 +2,9 @@
 form, run it on the embedded local model and watch the steps finish live; read the Markdown and
 download the bundle; import a bad YAML and read the server's message naming step and field; save a
 workflow whose step fails on a faked provider error and retry that step with a working model; view
-and download a workflow's YAML; deep links, a phone-width run and the screenshots."""
+and download a workflow's YAML; pictures as thumbnails and inline, opening full size; Cancel on an
+endless stream; a run followed although its event stream keeps failing; deep links, a phone-width
+run and the screenshots."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.api.conftest import Studio
 
@@ -61,12 +63,48 @@ steps:
     template: "# {{ inputs.topic | upper }}\\n\\n{{ steps.line.text }}"
 """
 
+# Two pictures from the offline illustrator, then a page that embeds them.
+POSTER = """\
+name: poster
+inputs:
+  subject: {type: string, title: Subject}
+steps:
+  - id: picture
+    kind: image
+    model: local:illustrator
+    prompt: "{{ inputs.subject }}"
+    max_side: 256
+    n: 2
+  - id: page
+    kind: markdown
+    template: |-
+      # Poster
+
+      {{ steps.picture.assets | images("Poster") }}
+"""
+
+# A step whose provider streams without end: only Cancel ends it.
+ENDLESS = """\
+name: endless
+steps:
+  - id: wait
+    kind: chat
+    model: fake:fake-endless
+    prompt: "Say something."
+"""
+
 LIVE_STATUSES = """() => {
   window.__stepStatuses = new Set();
   new MutationObserver(() => {
     for (const el of document.querySelectorAll('.wf-step')) window.__stepStatuses.add(el.dataset.status);
   }).observe(document.getElementById('view'), { subtree: true, childList: true, attributes: true });
 }"""
+
+
+def save(ui: Studio, source: str) -> None:
+    with ui.http() as http:
+        saved = http.post("/api/workflows", json={"source": source})
+        assert saved.status_code == 201, saved.text
 
 
 def import_yaml(page: Page, source: str) -> None:
@@ -155,9 +193,7 @@ def test_a_bad_yaml_shows_the_servers_message_and_a_good_one_is_saved(page: Page
 
 
 def test_a_failed_step_is_retried_with_a_working_model(page: Page, ui: Studio) -> None:
-    with ui.http() as http:
-        saved = http.post("/api/workflows", json={"source": FLAKY})
-        assert saved.status_code == 201, saved.text
+    save(ui, FLAKY)
     page.goto("/#/workflows/flaky-writer")
     page.get_by_label("Topic").fill("harbours")
     page.get_by_label("Lines").fill("50")
@@ -183,9 +219,68 @@ def test_a_failed_step_is_retried_with_a_working_model(page: Page, ui: Studio) -
     expect(page.locator(".wf-result .md h1")).to_have_text("Notes on harbours")
 
 
-def test_a_run_opens_from_its_link_on_a_phone(phone: Page, ui: Studio, shoot: Callable[[Page, str], Path]) -> None:
+def test_pictures_show_as_thumbnails_and_inline_and_open_full_size(page: Page, ui: Studio) -> None:
+    save(ui, POSTER)
+    page.goto("/#/workflows/poster")
+    page.get_by_label("Subject").fill("a red fox in the snow")
+    page.get_by_role("button", name="Run workflow").click()
+    run = page.locator(".wf-run")
+    expect(run).to_have_attribute("data-status", "succeeded", timeout=RUN_TIMEOUT_MS)
+    thumbs = run.locator(".wf-step[data-step-id='picture'] .wf-thumb img")
+    expect(thumbs).to_have_count(2)
+    inline = page.locator(".wf-result .wf-inline-image img")
+    expect(inline).to_have_count(2)
+    for img in [*thumbs.all(), *inline.all()]:
+        expect(img).to_have_js_property("complete", True)
+        assert img.evaluate("el => el.naturalWidth") > 0, "a picture did not load"
+    first = thumbs.first.get_attribute("src")
+    assert first and first.endswith("/thumbnail")
+    run.locator(".wf-step[data-step-id='picture'] .wf-thumb").first.click()
+    viewer = page.get_by_role("dialog")
+    expect(viewer).to_be_visible()
+    expect(viewer.locator("img")).to_have_attribute("src", first.replace("/thumbnail", "/content"))
+    page.keyboard.press("Escape")
+    expect(viewer).to_be_hidden()
+
+
+def test_cancel_ends_a_running_step(page: Page, ui: Studio) -> None:
+    save(ui, ENDLESS)
+    page.goto("/#/workflows/endless")
+    page.get_by_role("button", name="Run workflow").click()
+    run = page.locator(".wf-run")
+    step = run.locator(".wf-step[data-step-id='wait']")
+    expect(step).to_have_attribute("data-status", "running")
+    expect(page.get_by_role("link", name="Download bundle")).to_have_count(0)
+    run.get_by_role("button", name="Cancel").click()
+    expect(run).to_have_attribute("data-status", "canceled")
+    expect(step).to_have_attribute("data-status", "canceled")
+    expect(run.get_by_role("button", name="Cancel")).to_have_count(0)
     with ui.http() as http:
-        assert http.post("/api/workflows", json={"source": TINY}).status_code == 201
+        assert http.get(f"/api/runs/{run.get_attribute('data-run-id')}").json()["status"] == "canceled"
+
+
+def test_a_run_is_followed_even_when_its_event_stream_keeps_failing(page: Page, ui: Studio) -> None:
+    save(ui, TINY)
+    failed: list[str] = []
+
+    def refuse(route: Route) -> None:
+        failed.append(route.request.url)
+        route.abort()
+
+    page.route("**/api/runs/*/events", refuse)  # as if a proxy kept dropping the stream
+    page.goto("/#/workflows/tiny-note")
+    page.get_by_label("Topic").fill("gulls")
+    page.get_by_role("button", name="Run workflow").click()
+    run = page.locator(".wf-run")
+    expect(run).to_have_attribute("data-status", "succeeded", timeout=RUN_TIMEOUT_MS)
+    expect(run.locator(".wf-step[data-status=succeeded]")).to_have_count(2)
+    expect(page.locator(".wf-result .md h1")).to_have_text("GULLS")
+    assert failed, "the page never tried the event stream"
+
+
+def test_a_run_opens_from_its_link_on_a_phone(phone: Page, ui: Studio, shoot: Callable[[Page, str], Path]) -> None:
+    save(ui, TINY)
+    with ui.http() as http:
         started = http.post("/api/workflows/tiny-note/runs", json={"inputs": {"topic": "kites"}})
         assert started.status_code == 202, started.text
         run_id = started.json()["id"]
