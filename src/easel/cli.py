@@ -22,6 +22,7 @@ from rich.table import Table
 from easel.config import load_settings
 from easel.errors import EaselError
 from easel.cli_web import WebMode
+from easel.cli_chat_parts import ReasoningEffortOption
 
 app = typer.Typer(help="easel: one studio for generative models.", no_args_is_help=True, add_completion=False)
 out = Console()
@@ -135,16 +136,23 @@ def chat(
     image_model: Annotated[str | None, typer.Option("--image-model", help="Image model for pictures asked for "
                                                     "in the chat (/image <prompt>, 'draw ...').")] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Folder to copy pictures into.")] = None,
+    image: Annotated[list[Path] | None, typer.Option("--image", help="An image to send with the message "
+                                                     "(repeatable); read by OCR for models that cannot see.")] = None,
+    think_first: Annotated[bool, typer.Option("--think-first", help="Two passes: a plan (shown as thinking), "
+                                              "then the answer with the plan in context.")] = False,
+    effort: Annotated[ReasoningEffortOption | None, typer.Option("--effort", help="Reasoning effort, for models "
+                                                                 "that have a control for it.")] = None,
 ) -> None:
     """Chat with a model; answers stream to the terminal and are kept as a conversation."""
     from easel.cli_chat import run_chat
 
     settings = load_settings()
     options = {"max_tokens": max_tokens, "temperature": temperature, "seed": seed,
-               "web_search": web.value if web else None}
+               "web_search": web.value if web else None, "think_first": think_first or None,
+               "reasoning_effort": effort.value if effort else None}
     _run(run_chat(settings, out, err, prompt=prompt, model=model, cont=cont, conversation_id=conversation,
                   system=system, options={k: v for k, v in options.items() if v is not None},
-                  image_model=image_model, image_output=output))
+                  image_model=image_model, image_output=output, images=image))
 
 
 @app.command()

@@ -16,9 +16,10 @@ from rich.table import Table
 
 from easel.config import Settings
 from easel.errors import EaselError, NotFound
-from easel.services.conversations import ConversationService, TurnFailed, TurnFinished, TurnOptions
+from easel.services.conversations import ConversationService, TurnFailed, TurnFinished, TurnOptions, TurnStarted
 from easel.cli_chat_images import ImageProgressBar, print_images
 from easel.cli_web import print_sources
+from easel.cli_chat_parts import message_content, print_reading_notes, print_warnings
 from easel.studio import open_studio
 from easel.tasks.chat import ChatMessage, ChatRequest, ImageEvent, ReasoningDelta, TextDelta
 
@@ -43,10 +44,11 @@ async def _pick_conversation(
 
 
 async def _turn(service: ConversationService, out: Console, err: Console, conversation_id: str, text: str,
-                model: str | None, options: TurnOptions, image_output: Path | None = None) -> bool:
+                model: str | None, options: TurnOptions, image_output: Path | None = None,
+                images: list[Path] | None = None) -> bool:
     in_reasoning = False
-    events = service.send(owner_id=LOCAL_ACCOUNT, conversation_id=conversation_id, content=text, model=model,
-                          options=options)
+    events = service.send(owner_id=LOCAL_ACCOUNT, conversation_id=conversation_id,
+                          content=message_content(text, images), model=model, options=options)
     bar = ImageProgressBar(err)
     try:
         async for event in events:
@@ -54,7 +56,7 @@ async def _turn(service: ConversationService, out: Console, err: Console, conver
                 if not in_reasoning:
                     err.print("[dim]thinking…[/dim]")
                     in_reasoning = True
-                err.print(f"[dim]{event.text}[/dim]", end="", soft_wrap=True, highlight=False, markup=False)
+                err.print(event.text, style="dim", end="", soft_wrap=True, highlight=False, markup=False)
             elif isinstance(event, TextDelta):
                 if in_reasoning:
                     err.print()
@@ -63,11 +65,14 @@ async def _turn(service: ConversationService, out: Console, err: Console, conver
                 out.file.flush()
             elif isinstance(event, ImageEvent):
                 bar.show(event)
+            elif isinstance(event, TurnStarted):
+                print_warnings(err, event.warnings)
             elif isinstance(event, TurnFinished):
                 bar.close()
                 out.file.write("\n")
                 out.file.flush()
                 print_sources(out, event.message.extras)
+                print_reading_notes(err, event.message.extras, event.message.model)
                 if service.chat_images:
                     await print_images(service.chat_images.images.assets, event.message.extras, out, image_output)
             elif isinstance(event, TurnFailed):
@@ -81,7 +86,8 @@ async def _turn(service: ConversationService, out: Console, err: Console, conver
 
 async def run_chat(settings: Settings, out: Console, err: Console, *, prompt: str | None, model: str | None,
                    cont: bool, conversation_id: str | None, system: str | None, options: dict[str, Any],
-                   image_model: str | None = None, image_output: Path | None = None) -> None:
+                   image_model: str | None = None, image_output: Path | None = None,
+                   images: list[Path] | None = None) -> None:
     turn_options = TurnOptions(**options)
     async with open_studio(settings) as services:
         service = services.conversations
@@ -93,7 +99,7 @@ async def run_chat(settings: Settings, out: Console, err: Console, *, prompt: st
             await service.chat_images.set_image_model(owner_id=LOCAL_ACCOUNT, conversation_id=conv_id,
                                                       image_model=image_model)
         if prompt is not None:
-            if not await _turn(service, out, err, conv_id, prompt, model, turn_options, image_output):
+            if not await _turn(service, out, err, conv_id, prompt, model, turn_options, image_output, images):
                 raise SystemExit(1)
             return
         err.print(f"[dim]conversation {conv_id} — empty line or Ctrl-D to quit[/dim]")
@@ -106,7 +112,8 @@ async def run_chat(settings: Settings, out: Console, err: Console, *, prompt: st
             if not line.strip() or line.strip() in ("exit", "quit", "/exit", "/quit"):
                 return
             try:
-                await _turn(service, out, err, conv_id, line, model, turn_options, image_output)
+                await _turn(service, out, err, conv_id, line, model, turn_options, image_output, images)
+                images = None  # --image goes with the first message only
             except EaselError as exc:
                 err.print(f"[red]error:[/red] {escape(exc.message)}")
 
