@@ -4,6 +4,7 @@ reopening after a restart, votes, continue-as-conversation, image columns and ba
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -11,6 +12,8 @@ import orjson
 import pytest
 
 from easel.api.app import create_app
+from easel.storage.db import Database
+from easel.storage.votes import VoteStore
 from tests.api.conftest import Studio
 from tests.fakes.server import serve
 
@@ -110,6 +113,7 @@ def test_picking_the_best_writes_votes_and_a_re_pick_replaces_them(studio: Studi
         url = f"/api/comparisons/{body['id']}/vote"
         first = http.post(url, json={"column": 1})
         assert first.status_code == 200, first.text
+        assert first.json()["turn"] == 1
         pairs = [(v["model_a"], v["model_b"], v["outcome"], v["source"]) for v in first.json()["votes"]]
         # Only the other complete answer lost; the failed column is not in the vote.
         assert pairs == [("xai:grok-4", "fake:fake-echo", "a", "comparison")]
@@ -118,10 +122,6 @@ def test_picking_the_best_writes_votes_and_a_re_pick_replaces_them(studio: Studi
         assert http.get(f"/api/comparisons/{body['id']}").json()["turns"][0]["best_column"] == 0
         failed = http.post(url, json={"column": 2})
         assert failed.status_code == 400 and failed.json()["error"]["param"] == "column"
-    from easel.storage.db import Database
-    from easel.storage.votes import VoteStore
-    import asyncio
-
     async def stored() -> list[tuple[str, str]]:
         database = Database(studio.settings.resolved_database_url)
         try:

@@ -113,7 +113,8 @@ async def test_a_re_pick_replaces_only_this_comparisons_votes(services: Services
     first, other = (run.comparison.id for run in runs)
     await services.compare.vote(owner_id=OWNER, comparison_id=other, column=2)
     await services.compare.vote(owner_id=OWNER, comparison_id=first, column=0)
-    again = await services.compare.vote(owner_id=OWNER, comparison_id=first, column=1, turn=1)
+    turn, again = await services.compare.vote(owner_id=OWNER, comparison_id=first, column=1)
+    assert turn == 1
     assert {(v.model_a, v.model_b) for v in again} == {("xai:grok-4", "fake:fake-echo"),
                                                        ("xai:grok-4", "fake:fake-reasoner")}
     votes = VoteStore(services.database)

@@ -136,9 +136,9 @@ async def follow_up(comparison_id: str, body: TurnCreate, services: ServicesDep,
 
 @router.post("/{comparison_id}/vote")
 async def vote(comparison_id: str, body: VoteCreate, services: ServicesDep, owner: AccountDep) -> Response:
-    votes = await services.compare.vote(owner_id=owner, comparison_id=comparison_id, column=body.column,
-                                        turn=body.turn)
-    return json_response({"comparison_id": comparison_id, "column": body.column, "turn": body.turn,
+    turn, votes = await services.compare.vote(owner_id=owner, comparison_id=comparison_id, column=body.column,
+                                              turn=body.turn)
+    return json_response({"comparison_id": comparison_id, "column": body.column, "turn": turn,
                           "votes": [_json(v) for v in votes]})
 
 

@@ -241,9 +241,10 @@ class CompareService:
     # -- picking the best, continuing in chat --------------------------------------
 
     async def vote(self, *, owner_id: str, comparison_id: str, column: int,
-                   turn: int | None = None) -> list[VoteRecord]:
+                   turn: int | None = None) -> tuple[int, list[VoteRecord]]:
         """Pick a turn's best answer (the last turn by default): one vote "best beat other" per other
-        complete answer. Picking again replaces the turn's earlier votes."""
+        complete answer. Picking again replaces the turn's earlier votes. Answers the turn's number
+        and its votes."""
         view = await self.get(owner_id=owner_id, comparison_id=comparison_id)
         if not view.turns:
             raise InvalidRequest("This comparison has no answers to pick from yet.", param="turn")
@@ -263,7 +264,7 @@ class CompareService:
         excluded = any(v.excluded for v in await self.votes.for_source(owner_id=owner_id, source_id=comparison_id))
         votes = [v.model_copy(update={"excluded": excluded}) for v in [*mine, *others]]
         stored = await self.votes.replace(owner_id=owner_id, source_id=comparison_id, votes=votes)
-        return stored[: len(mine)]
+        return picked.seq, stored[: len(mine)]
 
     async def to_conversation(self, *, owner_id: str, comparison_id: str, column: int) -> ConversationDetail:
         """A normal conversation with this column's model: the shared prompts and this column's answers."""
