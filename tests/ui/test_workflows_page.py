@@ -191,6 +191,29 @@ def test_a_bad_yaml_shows_the_servers_message_and_a_good_one_is_saved(page: Page
     assert info.value.suggested_filename == "flaky-writer.yaml"
     assert "kind: markdown" in Path(info.value.path()).read_text()
 
+    page.get_by_role("button", name="Delete").click()
+    page.get_by_role("button", name="Delete? Press again").click()
+    expect(page.locator(".wf-side [data-name='flaky-writer']")).to_have_count(0)
+    expect(page.get_by_role("heading", level=1)).not_to_contain_text("Flaky writer")
+    with ui.http() as http:
+        assert http.get("/api/workflows/flaky-writer").status_code == 404
+
+
+def test_a_steps_model_is_chosen_under_advanced(page: Page, ui: Studio) -> None:
+    save(ui, FLAKY)
+    page.goto("/#/workflows/flaky-writer")
+    page.get_by_label("Topic").fill("lanterns")
+    page.get_by_text("Advanced: models per step").click()
+    page.get_by_label("Draft").select_option("local:smollm2-135m")
+    page.get_by_role("button", name="Run workflow").click()
+    expect(page.get_by_role("heading", level=1)).to_be_focused()
+    run = page.locator(".wf-run")
+    expect(run).to_have_attribute("data-status", "succeeded", timeout=RUN_TIMEOUT_MS)
+    expect(run.locator(".wf-step[data-step-id='draft'] .wf-step-meta")).to_contain_text("local:smollm2-135m")
+    with ui.http() as http:
+        stored = http.get(f"/api/runs/{run.get_attribute('data-run-id')}").json()
+    assert stored["models"] == {"draft": "local:smollm2-135m"}
+
 
 def test_a_failed_step_is_retried_with_a_working_model(page: Page, ui: Studio) -> None:
     save(ui, FLAKY)

@@ -75,7 +75,7 @@ export async function mount(root, { rest = [] } = {}) {
       onRunAgain: (done) => openWorkflow(done.workflow, { push: true, fillFrom: done.inputs }),
     });
     show(view.el, view);
-    main.querySelector("h1")?.focus?.();
+    if (push) view.el.querySelector("h1").focus(); // a screen reader hears where the run went
   }
 
   async function openRun(id, { push = false } = {}) {

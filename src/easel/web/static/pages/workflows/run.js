@@ -28,7 +28,7 @@ export function runView(initial, { workflow, onChange, onRunAgain }) {
     h("header", { class: "wf-head" },
       h("div", { class: "grow" },
         h("p", { class: "small wf-crumb" }, h("a", { href: workflowHash(run.workflow) }, `${title}: new run`)),
-        h("h1", {}, title, " ", status), meta),
+        h("h1", { tabindex: "-1" }, title, " ", status), meta),
       actions),
     error,
     h("details", { class: "wf-run-inputs" }, h("summary", {}, "Inputs"), inputs),
