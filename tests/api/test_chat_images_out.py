@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import time
+
 import httpx
 
 from tests.api.conftest import Studio, sse_events
@@ -125,3 +128,23 @@ def test_bad_image_requests_are_clear_errors_that_store_nothing(studio: Studio) 
         assert nothing.status_code == 400
         too_long = _turn(http, conv["id"], "/image " + "sea " * 2100)
         assert too_long.status_code == 400 and too_long.json()["error"]["param"] == "prompt"
+
+
+def test_leaving_mid_picture_cancels_its_job_and_keeps_a_stopped_turn(studio: Studio) -> None:
+    with studio.http() as http:
+        conv = http.post("/api/conversations", json={"image_model": "openai:gpt-image-1"}).json()
+        body = {"content": "/image trigger-hang a kite", "stream": True}
+        with http.stream("POST", f"/api/conversations/{conv['id']}/messages", json=body) as response:
+            lines = response.iter_lines()
+            queued = next(json.loads(line[6:]) for line in lines if line.startswith('data: {"job_id"'))
+        job_id = queued["job_id"]
+        assert queued["status"] == "queued"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            job = http.get(f"/api/jobs/{job_id}").json()
+            messages = http.get(f"/api/conversations/{conv['id']}").json()["messages"]
+            if job["status"] == "canceled" and len(messages) == 2:
+                break
+            time.sleep(0.05)
+    assert job["status"] == "canceled"
+    assert messages[-1]["status"] == "failed" and messages[-1]["error"] == "Stopped before the picture was finished."

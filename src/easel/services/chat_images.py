@@ -164,10 +164,12 @@ class ChatImages:
         error: EaselError | None = None
         try:
             prompt, record = await self._prompt_for(turn, owner_id)
-            async for event in self.draw(owner_id=owner_id, prompt=prompt, model=turn.image_model,
-                                         record={"source": turn.intent.kind, **record}):
-                drawn.extend(event.images)
-                yield event
+            drawing = self.draw(owner_id=owner_id, prompt=prompt, model=turn.image_model,
+                                record={"source": turn.intent.kind, **record})
+            async with contextlib.aclosing(drawing):  # a client gone mid-picture cancels its job at once
+                async for event in drawing:
+                    drawn.extend(event.images)
+                    yield event
         except EaselError as exc:
             error = exc
         except (asyncio.CancelledError, GeneratorExit):
@@ -288,9 +290,11 @@ class ChatImages:
         index, call = min(calls.items())
         prompt, aspect = _tool_arguments(call["arguments"])
         conversation = await self.store.get_conversation(owner_id=owner_id, conversation_id=conversation_id)
-        async for image_event in self.draw(owner_id=owner_id, prompt=prompt, model=self.image_model_of(conversation),
-                                           aspect_ratio=aspect, record={"source": "tool"}):
-            yield image_event  # the turn's ChatResult gathers the images into the message's extras
+        drawing = self.draw(owner_id=owner_id, prompt=prompt, model=self.image_model_of(conversation),
+                            aspect_ratio=aspect, record={"source": "tool"})
+        async with contextlib.aclosing(drawing):
+            async for image_event in drawing:
+                yield image_event  # the turn's ChatResult gathers the images into the message's extras
         call_id = call["id"] or f"call_{index}"
         result = (f"The image was generated and is shown to the user above your answer. Prompt: {prompt}. "
                   "Do not describe it in detail; say briefly what was drawn.")
