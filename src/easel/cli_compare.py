@@ -77,7 +77,8 @@ async def run_compare(settings: Settings, out: Console, err: Console, *, prompt:
     from easel.studio import open_studio
 
     async with open_studio(settings) as services:
-        run = await services.compare.start(owner_id=LOCAL_ACCOUNT, models=models, prompt=prompt, task=task,  # type: ignore[arg-type]
+        run = await services.compare.start(owner_id=LOCAL_ACCOUNT, models=models, prompt=prompt,
+                                           task=task,  # type: ignore[arg-type]  # checked by the command
                                            system_prompt=system, options=options)
         names = run.comparison.models
         texts = ["" for _ in names]

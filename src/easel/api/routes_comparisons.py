@@ -24,7 +24,7 @@ from easel.adapters.sse import format_sse
 from easel.api.deps import AccountDep, ServicesDep
 from easel.api.errors import json_response
 from easel.services.compare import TurnRun
-from easel.services.compare_run import ColumnDelta, ColumnDone, ColumnEvent, ColumnFailed, ColumnProgress, ColumnReasoning
+from easel.services.compare_run import ColumnDelta, ColumnDone, ColumnEvent, ColumnProgress, ColumnReasoning
 from easel.tasks.chat import ChatMessage
 
 router = APIRouter(prefix="/api/comparisons", tags=["comparisons"])
