@@ -45,7 +45,12 @@ export function sideColumn({ onOpenWorkflow, onOpenRun, onImported }) {
     for (const a of el.querySelectorAll(".wf-link")) a.removeAttribute("aria-current");
     const current = selected.run ? runs.querySelector(`[data-run-id="${CSS.escape(selected.run)}"] a`)
       : selected.workflow ? workflows.querySelector(`[data-name="${CSS.escape(selected.workflow)}"] a`) : null;
-    if (current) current.setAttribute("aria-current", "page");
+    if (!current) return;
+    current.setAttribute("aria-current", "page");
+    // On a phone the lists scroll sideways: bring the current one into view, without moving the page.
+    const ul = current.closest("ul");
+    const shift = current.getBoundingClientRect().left - ul.getBoundingClientRect().left;
+    if (shift < 0 || shift + current.offsetWidth > ul.clientWidth) ul.scrollLeft += shift - 8;
   }
 
   function showWorkflows(items) {
