@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from easel.catalog.entry import Capabilities, ModelEntry
+from easel.providers.openai_compatible import BUILTIN_PROFILES
 from easel.services.reasoning import (
     PLAN_INSTRUCTION,
     ThinkTagSplitter,
@@ -87,3 +89,34 @@ def test_think_first_messages_keep_history_and_image_parts() -> None:
     answering = answer_messages(history, "1. Look. 2. Say.")
     assert "What is this?" in answering[-1].text() and "1. Look. 2. Say." in answering[-1].text()
     assert not answering[-1].text().startswith(PLAN_INSTRUCTION)
+
+
+def _reasoner(model_id: str) -> ModelEntry:
+    provider, name = model_id.split(":", 1)
+    return ModelEntry(id=model_id, provider=provider, upstream_name=name, task="chat", display_name=name,
+                      capabilities=Capabilities(reasoning=True))
+
+
+@pytest.mark.parametrize(("effort", "sent", "warned"), [
+    ("low", "low", False), ("high", "high", False), ("medium", "high", True), ("minimal", "low", True),
+    ("none", "low", True)])
+def test_xai_mini_models_take_low_or_high(effort: str, sent: str, warned: bool) -> None:
+    xai = next(p for p in BUILTIN_PROFILES if p.name == "xai")
+    value, warning = xai.effort.apply(_reasoner("xai:grok-3-mini-fast"), effort)
+    assert value == sent
+    assert (warning is not None) is warned
+    if warning:
+        assert f"'{effort}' sent as '{sent}'" in warning
+
+
+def test_hosts_without_an_effort_control_drop_it() -> None:
+    for name, model in (("deepseek", "deepseek:deepseek-reasoner"), ("mistral", "mistral:magistral-medium")):
+        profile = next(p for p in BUILTIN_PROFILES if p.name == name)
+        value, warning = profile.effort.apply(_reasoner(model), "high")
+        assert value is None and warning and "no reasoning effort control" in warning
+
+
+def test_grok_4_reasons_always() -> None:
+    xai = next(p for p in BUILTIN_PROFILES if p.name == "xai")
+    assert xai.effort.apply(_reasoner("xai:grok-4"), "low") == (
+        None, "reasoning_effort ignored: 'xai:grok-4' always reasons and takes no effort setting")

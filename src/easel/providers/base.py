@@ -70,6 +70,12 @@ class Provider(ABC):
             )
         return key
 
+    def reasoning_effort(self, entry: ModelEntry, effort: str) -> tuple[str | None, str | None]:
+        """The reasoning effort to send for `entry` (None: drop it) and a warning when it was changed
+        or dropped. Only asked for models with reasoning; by default the effort goes as asked (the
+        Anthropic and Gemini adapters map it onto thinking budgets themselves)."""
+        return effort, None
+
     def availability(self, entry: ModelEntry) -> Availability:
         """Usable now? Remote providers: a key is present. Local ones override (weights installed)."""
         if self.credentials_env and not self.api_key():

@@ -50,6 +50,7 @@ from easel.config import EndpointConfig, Settings
 from easel.errors import ContextWindowExceeded, UpstreamBadRequest, UpstreamError, UpstreamTimeout
 from easel.providers.base import Availability, Provider
 from easel.providers.image_openai import OpenAIImagesMixin
+from easel.services.reasoning import EffortControl
 from easel.tasks.chat import ChatEvent, ChatRequest, Finish, FinishReason, Usage, UsageEvent
 
 #: how many upstream connections one provider keeps; a gateway streams many answers at once
@@ -122,6 +123,8 @@ class Profile:
     #: models served by a declared endpoint, as the server names them
     models: tuple[str, ...] = ()
     context_window: int | None = None
+    #: which reasoning_effort levels the host's models take, and which models take it at all
+    effort: EffortControl = field(default_factory=EffortControl)
     #: body fields that turn on the host's server-side web search (chat completions), if it has one
     native_web_search: dict[str, Any] | None = None
 
@@ -148,8 +151,13 @@ BUILTIN_PROFILES: tuple[Profile, ...] = (
     Profile("openai", "OpenAI", "https://api.openai.com/v1", "OPENAI_API_KEY",
             dialect=Dialect(max_tokens_field="max_completion_tokens", reasoning_history_field=None),
             native_web_search={"web_search_options": {}}),
-    Profile("xai", "xAI", "https://api.x.ai/v1", "XAI_API_KEY", dialect=_NO_HISTORY),
-    Profile("deepseek", "DeepSeek", "https://api.deepseek.com", "DEEPSEEK_API_KEY"),
+    # xAI: only the grok-3-mini family takes reasoning_effort (low or high); grok-4 and later
+    # always reason and answer 400 to the field.
+    Profile("xai", "xAI", "https://api.x.ai/v1", "XAI_API_KEY", dialect=_NO_HISTORY,
+            effort=EffortControl(levels=("low", "high"), models=("grok-3-mini*",))),
+    # DeepSeek's reasoner has no effort control (it ignores the field)
+    Profile("deepseek", "DeepSeek", "https://api.deepseek.com", "DEEPSEEK_API_KEY",
+            effort=EffortControl(levels=())),
     Profile("openrouter", "OpenRouter", "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY",
             dialect=Dialect(reasoning_effort="object", reasoning_history_field=None),
             headers=(("X-Title", "easel"),), native_web_search={"plugins": [{"id": "web"}]}),
@@ -157,7 +165,7 @@ BUILTIN_PROFILES: tuple[Profile, ...] = (
     Profile("together", "Together AI", "https://api.together.xyz/v1", "TOGETHER_API_KEY", dialect=_NO_HISTORY),
     Profile("mistral", "Mistral AI", "https://api.mistral.ai/v1", "MISTRAL_API_KEY",
             dialect=Dialect(reasoning_effort=None, seed_field="random_seed", stream_usage=False,
-                            reasoning_history_field=None)),
+                            reasoning_history_field=None), effort=EffortControl(levels=())),
 )
 
 
@@ -182,6 +190,9 @@ class OpenAICompatibleProvider(OpenAIImagesMixin, Provider):
 
     def api_key(self) -> str | None:
         return self.profile.api_key or super().api_key()
+
+    def reasoning_effort(self, entry: ModelEntry, effort: str) -> tuple[str | None, str | None]:
+        return self.profile.effort.apply(entry, effort)
 
     def availability(self, entry: ModelEntry) -> Availability:
         if not self.profile.key_required:

@@ -109,6 +109,9 @@ class ChatService:
         if request.reasoning_effort is not None and not entry.capabilities.reasoning:
             warnings.append(f"reasoning_effort ignored: '{entry.id}' has no reasoning control")
             updates["reasoning_effort"] = None
+        elif request.reasoning_effort is not None:  # the host's own levels (provider profiles declare them)
+            updates["reasoning_effort"], note = provider.reasoning_effort(entry, request.reasoning_effort)
+            warnings += [note] if note else []
         extras: dict[str, Any] = {}
         if request.think_first:
             warnings += think_first_warnings(entry)

@@ -8,6 +8,8 @@
   Token counts: the provider's usage is stored as reported; think-tag text is part of its
   completion tokens and is not counted apart (no host reports it separately, and counting
   it again with a tokenizer per request is not worth its cost on the hot path).
+- `EffortControl` says how a host's models take `reasoning_effort`: which levels, which models;
+  a provider profile declares one and `Provider.reasoning_effort` applies it.
 - `think_first` is for models with no reasoning of their own: a first pass asks the model
   for a short plan, streamed as reasoning; a second pass answers with that plan in context.
   Usage is the sum of both passes (each pass is also accounted on its own by ChatService).
@@ -15,10 +17,13 @@
 
 from __future__ import annotations
 
+import fnmatch
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from easel.catalog.entry import ModelEntry
 from easel.tasks.chat import (
     ChatEvent,
     ChatMessage,
@@ -31,7 +36,6 @@ from easel.tasks.chat import (
 )
 
 if TYPE_CHECKING:  # ChatService imports this module for the splitter
-    from easel.catalog.entry import ModelEntry
     from easel.services.chat import ChatService, ChatTimings, PreparedChat
 
 OPEN_TAG = "<think>"
@@ -130,6 +134,41 @@ def split_think_tags(text: str) -> tuple[str, str]:
     events = [*splitter.split(TextDelta(text)), *splitter.close()]
     reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
     return reasoning, "".join(e.text for e in events if isinstance(e, TextDelta))
+
+
+# ---- reasoning effort -------------------------------------------------------------
+
+EFFORT_ORDER: tuple[str, ...] = ("none", "minimal", "low", "medium", "high")
+
+
+@dataclass(frozen=True, slots=True)
+class EffortControl:
+    """How one host's models take `reasoning_effort` (declared on a provider profile, never branched on).
+
+    `levels`: the values the host accepts (empty: it has no control, so the field is dropped);
+    `models`: fnmatch patterns of the upstream names that take it (empty: every reasoning model);
+    a reasoning model outside them reasons on its own and refuses the field (xAI's grok-4).
+    A level the host lacks is sent as the nearest one it has, and a warning says so.
+    """
+
+    levels: tuple[str, ...] = EFFORT_ORDER
+    models: tuple[str, ...] = ()
+
+    def apply(self, entry: ModelEntry, effort: str) -> tuple[str | None, str | None]:
+        """(the effort to send or None, a warning or None)."""
+        if not self.levels:
+            return None, f"reasoning_effort ignored: '{entry.id}' has no reasoning effort control"
+        if self.models and not any(fnmatch.fnmatchcase(entry.upstream_name, p) for p in self.models):
+            return None, f"reasoning_effort ignored: '{entry.id}' always reasons and takes no effort setting"
+        if effort in self.levels:
+            return effort, None
+        wanted = EFFORT_ORDER.index(effort)
+        # the nearest level the host has; on a tie, the higher one (asking for less thinking than
+        # requested is the surprise to avoid)
+        nearest = min(self.levels, key=lambda level: (abs(EFFORT_ORDER.index(level) - wanted),
+                                                      -EFFORT_ORDER.index(level)))
+        return nearest, (f"reasoning_effort '{effort}' sent as '{nearest}': '{entry.id}' takes "
+                         f"{', '.join(self.levels)}")
 
 
 # ---- think first --------------------------------------------------------------
