@@ -259,12 +259,6 @@ from easel.cli_arena import battle as _battle, leaderboard as _leaderboard  # no
 app.command("battle")(_battle)
 app.command("leaderboard")(_leaderboard)
 
-
-from easel.cli_arena import battle as _battle, leaderboard as _leaderboard  # noqa: E402  (kept in their own module)
-
-app.command("battle")(_battle)
-app.command("leaderboard")(_leaderboard)
-
 from easel.cli_workflows import register as _register_workflows  # noqa: E402  (run, workflows)
 
 _register_workflows(app)
