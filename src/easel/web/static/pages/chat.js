@@ -10,12 +10,14 @@ import { modelPicker } from "./chat/models.js";
 import { thread as makeThread } from "./chat/thread.js";
 import { webToggle } from "./chat/citations.js";
 import { imageModelPicker } from "./chat/images.js";
+import { attachControl, thinkFirstToggle } from "./chat/vision.js";
 
 const MODEL_KEY = "easel.chat.model";
 const STYLES = [
   ["/static/pages/chat.css", undefined, true],
   ["/static/pages/chat/citations.css", undefined, true],
   ["/static/pages/chat/images.css", undefined, true],
+  ["/static/pages/chat/vision.css", undefined, true],
   ["/static/vendor/highlight/github.min.css", "not all and (prefers-color-scheme: dark)", false],
   ["/static/vendor/highlight/github-dark.min.css", "(prefers-color-scheme: dark)", false],
 ];
@@ -50,7 +52,12 @@ export async function mount(root, { rest }) {
   const thread = makeThread({ modelName, onEdit, onRegenerate: regenerate, emptyState });
   const web = webToggle();
   const painter = imageModelPicker({ onChange: setImageModel });
-  const composer = makeComposer({ onSend: send, onStop: () => turns.get(conv?.id)?.abort(), tools: [web.el, painter.el] });
+  const attach = attachControl();
+  const think = thinkFirstToggle();
+  const composer = makeComposer({ onSend: send, onStop: () => turns.get(conv?.id)?.abort(),
+    tools: [web.el, painter.el, attach.el, think.el], ready: () => attach.count() > 0 });
+  composer.el.querySelector(".composer-box").after(attach.strip);
+  attach.watch(composer.el);
   const title = h("h1", { class: "chat-title" }, "New chat");
   const toggle = h("button", { type: "button", class: "chat-toggle", "aria-expanded": "false",
     "aria-controls": "chat-side" }, "Chats");
@@ -136,6 +143,9 @@ export async function mount(root, { rest }) {
 
   async function send(text) {
     if (conv && turns.has(conv.id)) return;
+    if (attach.busy()) { toast("An image is still uploading.", "error"); return; }
+    const content = attach.content(text); // the text, or text and image parts
+    attach.clear();
     composer.setText("");
     if (!conv) {
       const model = picker.value();
@@ -146,7 +156,7 @@ export async function mount(root, { rest }) {
         setConversation(created);
         picker.set(created.model);
         list.upsert(created);
-        await runTurn({ path: `${conversationUrl(created.id)}/messages`, body: { content: text }, userText: text,
+        await runTurn({ path: `${conversationUrl(created.id)}/messages`, body: { content }, userText: text,
           fresh: true });
       } catch (err) {
         composer.setText(text);
@@ -154,7 +164,7 @@ export async function mount(root, { rest }) {
       }
       return;
     }
-    await runTurn({ path: `${conversationUrl(conv.id)}/messages`, body: { content: text, model: picker.value() },
+    await runTurn({ path: `${conversationUrl(conv.id)}/messages`, body: { content, model: picker.value() },
       userText: text });
   }
 
@@ -176,6 +186,7 @@ export async function mount(root, { rest }) {
     const here = () => alive && conv?.id === convId;
     const controller = new AbortController();
     if (web.value() !== "off") body = { ...body, web_search: web.value() };
+    if (think.value()) body = { ...body, think_first: true };
     turns.set(convId, controller);
     composer.setBusy(true);
     const known = new Set([...thread.el.querySelectorAll("[data-id]")].map((n) => n.dataset.id).filter(Boolean));

@@ -9,7 +9,7 @@ export function submitsOnEnter(event) {
   return event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229;
 }
 
-export function composer({ onSend, onStop, tools = [] }) {
+export function composer({ onSend, onStop, tools = [], ready = () => false }) {
   let busy = false;
   const area = h("textarea", { rows: "1", placeholder: "Message, or /image a lighthouse at night", "aria-label": "Message",
     "aria-describedby": "chat-composer-hint" });
@@ -30,7 +30,7 @@ export function composer({ onSend, onStop, tools = [] }) {
     event.preventDefault();
     if (busy) { onStop(); return; }
     const text = area.value;
-    if (!text.trim()) { area.focus(); return; }
+    if (!text.trim() && !ready()) { area.focus(); return; } // ready(): something else to send (an image)
     onSend(text);
   });
   area.addEventListener("keydown", (event) => {

@@ -6,6 +6,7 @@ import { renderMarkdown } from "./markdown.js";
 import { submitsOnEnter } from "./composer.js";
 import { linkMarkers, sourcesList } from "./citations.js";
 import { drawing, gallery } from "./images.js";
+import { howItWasMade, userImages } from "./vision.js";
 
 const STICK_PX = 80;
 
@@ -55,7 +56,7 @@ export function thread({ modelName, onEdit, onRegenerate, emptyState }) {
   function userEl(m) {
     const text = h("div", { class: "msg-text" }, m.content);
     const edit = h("button", { type: "button", class: "link-button", "aria-label": "Edit and resend" }, "Edit");
-    const article = h("article", { class: "msg user", dataset: { id: m.id || "" } }, text,
+    const article = h("article", { class: "msg user", dataset: { id: m.id || "" } }, text, userImages(m),
       h("div", { class: "msg-actions" }, edit));
     edit.addEventListener("click", () => startEdit(article, text));
     return article;
@@ -100,6 +101,7 @@ export function thread({ modelName, onEdit, onRegenerate, emptyState }) {
       body,
       sourcesList(m.extras?.citations),
       gallery(m.extras?.images),
+      howItWasMade(m, modelName),
       failed ? h("p", { class: "msg-error error-text", role: "alert" }, m.error || "The answer failed.") : null,
       h("div", { class: "msg-meta small muted" }, metaText(m)),
       actions);
