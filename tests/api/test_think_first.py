@@ -27,6 +27,7 @@ def test_think_first_plans_then_answers_with_the_plan(studio: Studio, client: op
     # usage is both passes together
     assert reply.usage is not None
     assert reply.usage.completion_tokens == len(plan.split()) + len(reply.choices[0].message.content.split())
+    assert reply.usage.completion_tokens_details.reasoning_tokens == len(plan.split())  # the plan pass
 
 
 def test_think_first_streams_the_plan_as_reasoning_first(client: openai.OpenAI) -> None:
@@ -74,6 +75,7 @@ def test_conversation_turn_think_first_is_stored_as_a_two_pass_answer(studio: St
     assert answer["extras"] == {"mode": "think_first"}
     assert "plan a picnic" in answer["reasoning"] and answer["content"].startswith("You said: plan a picnic")
     assert answer["completion_tokens"] == len(answer["reasoning"].split()) + len(answer["content"].split())
+    assert answer["reasoning_tokens"] == len(answer["reasoning"].split())
 
 
 def test_think_first_on_the_local_model(studio: Studio) -> None:

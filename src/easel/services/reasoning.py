@@ -204,11 +204,12 @@ def think_first_warnings(entry: ModelEntry) -> list[str]:
     return []
 
 
-def _sum(a: Usage, b: Usage) -> Usage:
-    return Usage(prompt_tokens=a.prompt_tokens + b.prompt_tokens,
-                 completion_tokens=a.completion_tokens + b.completion_tokens,
-                 reasoning_tokens=a.reasoning_tokens + b.reasoning_tokens,
-                 cached_tokens=a.cached_tokens + b.cached_tokens)
+def _sum(plan: Usage, answer: Usage) -> Usage:
+    """Both passes; the whole plan pass is reasoning (it is shown as such), the answer's own reasoning too."""
+    return Usage(prompt_tokens=plan.prompt_tokens + answer.prompt_tokens,
+                 completion_tokens=plan.completion_tokens + answer.completion_tokens,
+                 reasoning_tokens=plan.completion_tokens + answer.reasoning_tokens,
+                 cached_tokens=plan.cached_tokens + answer.cached_tokens)
 
 
 async def think_first(chat: ChatService, prepared: PreparedChat, *, owner_id: str, endpoint: str,
