@@ -12,6 +12,7 @@ export function runView(initial, { workflow, onChange, onRunAgain }) {
   let run = initial;
   let source = null; // the EventSource while following
   let alive = true;
+  let canceling = false; // asked to cancel; the stream has not said so yet
 
   const status = h("span", { class: "wf-run-status" });
   const meta = h("p", { class: "small muted wf-run-meta" });
@@ -52,8 +53,9 @@ export function runView(initial, { workflow, onChange, onRunAgain }) {
     meta.textContent = [`Run ${run.id}`, run.status === "queued" ? "waiting for a worker" : `started ${when(run.created_at)}`, took(run) && `took ${took(run)}`,
       run.cost !== null && run.cost !== undefined ? `cost ${money(run.cost)}` : ""].filter(Boolean).join(" · ");
     const buttons = [];
+    if (!ACTIVE.has(run.status)) canceling = false;
     if (ACTIVE.has(run.status)) {
-      const cancel = h("button", { type: "button", class: "danger wf-cancel" }, "Cancel");
+      const cancel = h("button", { type: "button", class: "danger wf-cancel", disabled: canceling }, canceling ? "Canceling…" : "Cancel");
       cancel.addEventListener("click", () => cancelRun(cancel));
       buttons.push(cancel);
     }
@@ -121,11 +123,17 @@ export function runView(initial, { workflow, onChange, onRunAgain }) {
   async function refetch() {
     try {
       const fresh = await api(runUrl(run.id));
-      if (alive) draw(fresh);
+      if (alive && !stale(fresh)) draw(fresh);
       return fresh;
     } catch {
       return null;
     }
+  }
+
+  // An answer read before the stream's `done` may arrive after it: an ended run that nothing is
+  // following (a retry follows again) does not go back to running on such an answer.
+  function stale(record) {
+    return !source && TERMINAL.has(run.status) && !TERMINAL.has(record.status);
   }
 
   function stop() {
@@ -153,13 +161,16 @@ export function runView(initial, { workflow, onChange, onRunAgain }) {
   }
 
   async function cancelRun(button) {
+    canceling = true;
     button.disabled = true;
     button.textContent = "Canceling…";
     try {
       const answer = await api(`${runUrl(run.id)}/cancel`, { method: "POST" });
-      if (answer && answer.id) draw(answer);
+      // Usually still running here: the stream brings the canceled run a moment later.
+      if (answer && answer.id && !stale(answer)) draw(answer);
     } catch (err) {
       toast(`Could not cancel the run: ${err.message || err}`, "error");
+      canceling = false;
       button.disabled = false;
       button.textContent = "Cancel";
     }
