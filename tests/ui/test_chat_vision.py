@@ -63,3 +63,20 @@ def test_think_first_shows_the_plan_as_reasoning_and_says_so(page: Page) -> None
     reasoning = answer.locator("details.reasoning")
     reasoning.locator("summary").click()
     expect(reasoning.locator(".reasoning-text")).to_contain_text("Before answering")
+
+
+def test_editing_a_message_keeps_its_picture(page: Page, tmp_path: Path) -> None:
+    picture = tmp_path / "total.png"
+    picture.write_bytes(text_picture("TOTAL 88"))
+    page.goto("/#/chat")
+    pick_model(page, "fake-echo")
+    page.get_by_label("Attach images").set_input_files(str(picture))
+    expect(page.locator(".attach-strip .attach-thumb")).to_have_count(1)
+    send(page, "read it")
+    expect(answers(page).nth(0).locator(".md")).to_contain_text("TOTAL 88", timeout=30_000)
+    page.get_by_role("button", name="Edit and resend").click()
+    box = page.get_by_label("Edit message")
+    box.fill("read it again")
+    box.press("Enter")
+    expect(answers(page).nth(0).locator(".md")).to_contain_text("You said: read it again[Image 1", timeout=30_000)
+    expect(page.locator(".thread-messages > .msg.user .msg-images img")).to_have_count(1)

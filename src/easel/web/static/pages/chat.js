@@ -10,7 +10,7 @@ import { modelPicker } from "./chat/models.js";
 import { thread as makeThread } from "./chat/thread.js";
 import { webToggle } from "./chat/citations.js";
 import { imageModelPicker } from "./chat/images.js";
-import { attachControl, thinkFirstToggle } from "./chat/vision.js";
+import { attachControl, editedContent, thinkFirstToggle } from "./chat/vision.js";
 
 const MODEL_KEY = "easel.chat.model";
 const STYLES = [
@@ -173,9 +173,9 @@ export async function mount(root, { rest }) {
     runTurn({ path: `${conversationUrl(conv.id)}/retry`, body: { model: picker.value() } });
   }
 
-  function onEdit(messageId, text) {
+  function onEdit(messageId, text, parts) {
     if (!conv || turns.has(conv.id)) return;
-    runTurn({ path: `${conversationUrl(conv.id)}/messages`, body: { content: text, edit_of: messageId,
+    runTurn({ path: `${conversationUrl(conv.id)}/messages`, body: { content: editedContent(text, parts), edit_of: messageId,
       model: picker.value() }, userText: text, editOf: messageId });
   }
 

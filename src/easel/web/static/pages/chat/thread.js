@@ -58,11 +58,11 @@ export function thread({ modelName, onEdit, onRegenerate, emptyState }) {
     const edit = h("button", { type: "button", class: "link-button", "aria-label": "Edit and resend" }, "Edit");
     const article = h("article", { class: "msg user", dataset: { id: m.id || "" } }, text, userImages(m),
       h("div", { class: "msg-actions" }, edit));
-    edit.addEventListener("click", () => startEdit(article, text));
+    edit.addEventListener("click", () => startEdit(article, text, m.content_parts));
     return article;
   }
 
-  function startEdit(article, text) {
+  function startEdit(article, text, parts) {
     if (!article.dataset.id) return;
     const area = h("textarea", { rows: "3", "aria-label": "Edit message" });
     area.value = text.textContent;
@@ -74,7 +74,7 @@ export function thread({ modelName, onEdit, onRegenerate, emptyState }) {
     const restore = () => { form.replaceWith(text); actions.hidden = false; };
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      if (area.value.trim()) onEdit(article.dataset.id, area.value);
+      if (area.value.trim()) onEdit(article.dataset.id, area.value, parts);
     });
     area.addEventListener("keydown", (event) => {
       if (submitsOnEnter(event)) { event.preventDefault(); form.requestSubmit(); }

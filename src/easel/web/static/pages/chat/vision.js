@@ -125,3 +125,9 @@ export function howItWasMade(message, modelName) {
   }
   return notes.length ? h("div", { class: "made-notes" }, notes) : null;
 }
+
+// An edited message keeps the pictures it had: the new text with the original image parts.
+export function editedContent(text, parts) {
+  const images = (parts || []).filter((p) => p.type === "image_url");
+  return images.length ? [...(text.trim() ? [{ type: "text", text }] : []), ...images] : text;
+}
