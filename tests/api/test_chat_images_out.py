@@ -42,7 +42,9 @@ def test_image_command_draws_then_a_refinement_redraws_with_both_prompts(studio:
         assert sum(word in refined["prompt"] for word in ("red", "car", "tree")) >= 2
         assert _png(http, refined["asset_id"]) != _png(http, image["asset_id"])
 
-        messages = http.get(f"/api/conversations/{conv['id']}").json()["messages"]
+        detail = http.get(f"/api/conversations/{conv['id']}").json()
+    messages = detail["messages"]
+    assert detail["title"] == "a red car under a tree"  # titled by the prompt, not "/image ..."
     assert [(m["role"], m["status"]) for m in messages] == [("user", "complete"), ("assistant", "complete")] * 2
     assert "a red car under a tree" in messages[1]["content"]
 

@@ -22,7 +22,7 @@ from easel.config import Settings
 from easel.errors import EaselError, InvalidRequest, NotFound
 from easel.services.chat import ChatService, ChatTimings, PreparedChat
 from easel.services.chat_attachments import ChatAttachments, accept_content, resolve_images
-from easel.services.image_intent import history_text
+from easel.services.image_intent import command_prompt, history_text
 from easel.storage.conversations import ConversationDetail, ConversationRecord, ConversationStore, MessageRecord
 from easel.storage.db import Database
 from easel.tasks.chat import ChatEvent, ChatMessage, ChatRequest, ChatResult, ReasoningEffort, WebSearchMode
@@ -178,7 +178,7 @@ class ConversationService:
                                                     role="user", content=content, content_parts=parts)
             if not detail.title:
                 await self.store.rename_conversation(owner_id=owner_id, conversation_id=conversation_id,
-                                                     title=_title_from(content or "Image"))
+                                                     title=_title_from(command_prompt(content) or content or "Image"))
             if prepared.entry.id != detail.model:
                 await self.store.update_conversation(owner_id=owner_id, conversation_id=conversation_id,
                                                      model=prepared.entry.id)
