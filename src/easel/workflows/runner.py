@@ -7,15 +7,17 @@ and runs only the rest, up to `concurrency` at a time, outputs in item order.
 
 A step that fails tries its `fallback_models` (or the run's override first) in turn; when
 all fail, the step and run fail with the step's error and later steps stay pending, ready
-for a retry. A cancel stops the running items (`JobStopped` from the job context) and marks
-the step and run canceled. A shutdown leaves the state as it is: the next attempt resumes.
+for a retry. A cancel stops the running items at once, even a model call that is waiting on a
+provider which sends nothing: each call races the job's stop signal, and loses its task (closing
+the provider stream) when the signal wins. The step and run are then marked canceled. A shutdown
+leaves the state as it is: the next attempt resumes.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from easel.errors import EaselError, InvalidRequest
 from easel.jobs import JobContext, JobOutcome, JobRecord, JobStopped
@@ -27,6 +29,7 @@ from easel.workflows.template import evaluate
 from easel.workflows.validate import validate_workflow
 
 MAX_ITEMS = 50
+T = TypeVar("T")
 
 
 class StepFailed(EaselError):
@@ -55,6 +58,21 @@ class StepProgress:
 
     async def wait_canceled(self, timeout: float | None = None) -> bool:
         return await self.ctx.wait_canceled(timeout)
+
+    async def unless_stopped(self, work: Awaitable[T]) -> T:
+        """`work`'s result, or `JobStopped` as soon as the job is stopped: a call that checks for a
+        cancel only between chunks would otherwise wait for a silent provider's timeout."""
+        task = asyncio.ensure_future(work)
+        stop = asyncio.ensure_future(self.ctx.wait_canceled())
+        try:
+            await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+            if not task.done():
+                task.cancel()  # its own `finally`s close the provider's stream
+                await asyncio.gather(task, return_exceptions=True)
+        self.ctx.raise_if_canceled()
+        return task.result()
 
 
 def step_scope(step: StepRecord) -> dict[str, Any]:
@@ -145,7 +163,7 @@ class WorkflowRunner:
         last: EaselError | None = None
         for model in models:
             try:
-                result = await self.kinds.run(StepCall(step, model, job, scope, progress))
+                result = await progress.unless_stopped(self.kinds.run(StepCall(step, model, job, scope, progress)))
             except EaselError as exc:
                 if exc.code in ("invalid_template", "invalid_workflow"):
                     raise  # no other model can fix the workflow itself
