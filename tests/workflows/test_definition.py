@@ -62,5 +62,7 @@ def test_lists_are_read_leniently_and_fitted_to_the_count() -> None:
     assert as_list('Sure! ```json\n["one", "two"]\n```') == ["one", "two"]
     assert as_list("Here:\n1. Waves\n2) Rocks\n- Crabs") == ["Waves", "Rocks", "Crabs"]
     assert as_list("```python\nx = 1\n```\nNo list here.") == []
+    # The labelled lines a small model writes instead of a plain numbered list.
+    assert as_list("Title: Tides\n\nTitle 1: The Edge\nTitle 2: Tide maps") == ["The Edge", "Tide maps"]
     assert fit(["a", "b", "c"], 2, str) == ["a", "b"]
     assert fit(["a"], 3, lambda i: f"pad {i}") == ["a", "pad 2", "pad 3"]

@@ -26,8 +26,9 @@ from easel.workflows.definition import ChatStep, ImageStep, MarkdownStep, StepBa
 from easel.workflows.structured import as_json, as_list, fit
 from easel.workflows.template import as_text, evaluate, render
 
-LIST_INSTRUCTION = ("\n\nAnswer with a JSON array of {count}strings and nothing else, "
-                    'for example ["first", "second"].')
+# A numbered list, not JSON: every model writes one naturally, while asking small local
+# models for JSON gets invented objects instead of the list (structured.as_list reads both).
+LIST_INSTRUCTION = "\n\nAnswer with a numbered list of {count}items, one per line, and nothing else."
 JSON_INSTRUCTION = "\n\nAnswer with JSON only, no other text."
 CHAT_ENDPOINT = "workflow"
 

@@ -14,7 +14,10 @@ from collections.abc import Callable
 from typing import Any
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
-_ITEM_LINE = re.compile(r"^\s*(?:[-*•]|\d+[.)]|[A-Za-z][.)])\s+(.*\S)\s*$")
+# "- x", "1. x", "a) x", and the labelled form small models drift into: "Title 2: x", "Section 3 - x".
+_ITEM_LINE = re.compile(
+    r"^\s*(?:[-*•]|\d+[.)]|[A-Za-z][.)]|(?:title|section|prompt|item|idea)\s*\d+\s*[:.)-])\s+(.*\S)\s*$",
+    re.IGNORECASE)
 MAX_ITEM_CHARS = 2000
 
 
