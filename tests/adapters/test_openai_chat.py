@@ -7,6 +7,7 @@ from typing import Any
 from easel.adapters.openai_chat import (
     Dialect,
     StreamError,
+    UrlCitations,
     error_in_chunk,
     events_from_chunk,
     events_from_completion,
@@ -16,6 +17,7 @@ from easel.adapters.openai_chat import (
 from easel.tasks.chat import (
     ChatRequest,
     ChatResult,
+    Citations,
     Finish,
     ReasoningDelta,
     TextDelta,
@@ -195,3 +197,39 @@ def test_errors_inside_a_stream() -> None:
     assert error_in_chunk({"object": "error", "message": "boom", "code": 500}) == StreamError(500, "boom")
     assert error_in_chunk({"error": {"message": "odd", "code": "server_error"}}) == StreamError(None, "odd")
     assert error_in_chunk({"error": "plain text"}) == StreamError(None, "plain text")
+
+
+def _url_citation(url: str, start: int, end: int, title: str = "") -> dict[str, Any]:
+    return {"type": "url_citation", "url_citation": {"url": url, "title": title, "start_index": start, "end_index": end}}
+
+
+def test_annotations_on_a_whole_answer_are_citations_quoting_their_span() -> None:
+    text = "The pier opened in 1871 (example.org). It burned in 2003."
+    message = {"role": "assistant", "content": text, "annotations": [
+        _url_citation("https://example.org/pier", 0, 23, "Pier history"),
+        {"type": "file_citation", "file_citation": {"file_id": "f1"}},  # not a web source
+        _url_citation("https://example.org/pier", 39, 57),  # the same page again: one source
+        _url_citation("https://news.example/fire", 39, 57, "Fire"),
+        _url_citation("https://bad.example/span", 50, 999)]}  # a span past the end quotes nothing
+    [citations] = [e for e in events_from_completion({"choices": [{"message": message}]}) if isinstance(e, Citations)]
+    assert citations.items == [
+        {"index": 1, "title": "Pier history", "url": "https://example.org/pier", "quote": "The pier opened in 1871",
+         "cited": True},
+        {"index": 2, "title": "Fire", "url": "https://news.example/fire", "quote": "It burned in 2003.", "cited": True},
+        {"index": 3, "title": "https://bad.example/span", "url": "https://bad.example/span", "quote": "",
+         "cited": True}]
+
+
+def test_streamed_annotations_quote_text_from_earlier_chunks_and_each_event_holds_all_so_far() -> None:
+    collector, result = UrlCitations(), ChatResult()
+    chunks = [{"choices": [{"delta": {"content": "Lanterns in "}}]},
+              {"choices": [{"delta": {"content": "March.", "annotations": [_url_citation("https://a.example", 0, 18)]}}]},
+              {"choices": [{"delta": {"annotations": [_url_citation("https://b.example", 12, 17)]}}]},
+              {"choices": [{"delta": {}, "finish_reason": "stop"}]}]
+    for chunk in chunks:
+        for event in events_from_chunk(chunk, collector):
+            result.add(event)
+    assert result.text == "Lanterns in March."
+    assert [(c["index"], c["url"], c["quote"]) for c in result.citations] == [
+        (1, "https://a.example", "Lanterns in March."), (2, "https://b.example", "March")]
+    assert not [e for e in events_from_chunk(chunks[1]) if isinstance(e, Citations)]  # no collector, no citations

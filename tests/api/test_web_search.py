@@ -8,6 +8,7 @@ pages left out.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -100,15 +101,19 @@ def test_what_the_model_reads_is_fenced_untrusted_and_only_from_pages_it_may_fet
     assert [c["index"] for c in reply.model_extra["citations"]] == [1, 2, 3, 4]
 
 
-def test_a_stream_carries_the_citations_in_one_chunk_and_the_sdk_reads_it(client: openai.OpenAI, web: Web) -> None:
+def test_a_stream_carries_the_sources_first_then_which_the_answer_cited(client: openai.OpenAI, web: Web) -> None:
     web.results("/fact")
     stream = client.chat.completions.create(model="fake:fake-echo", stream=True,
                                             messages=[{"role": "user", "content": QUESTION}],
                                             extra_body={"web_search": "on"})
     chunks = list(stream)
-    with_citations = [c for c in chunks if (c.model_extra or {}).get("citations")]
-    assert len(with_citations) == 1
-    assert with_citations[0].model_extra["citations"][0]["url"] == f"{web.pages_url}/fact"
+    with_citations = [i for i, c in enumerate(chunks) if (c.model_extra or {}).get("citations")]
+    first_text = next(i for i, c in enumerate(chunks) if c.choices and c.choices[0].delta.content)
+    finish = next(i for i, c in enumerate(chunks) if c.choices and c.choices[0].finish_reason)
+    assert len(with_citations) == 2 and with_citations[0] < first_text and with_citations[1] > finish
+    before, after = (chunks[i].model_extra["citations"] for i in with_citations)
+    assert before[0]["url"] == f"{web.pages_url}/fact" and "cited" not in before[0]
+    assert after == [{**before[0], "cited": True}]  # the echo repeats the "[1]" of the context
     assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == ["stop"]
     assert "14th of March" in "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
 
@@ -192,3 +197,62 @@ def test_native_search_asks_the_providers_own_tool_instead(client: openai.OpenAI
     assert "web_search" not in sent and "web_search_backend" not in sent
     assert reply.choices[0].message.content == f"You said: {QUESTION}"
     assert len(web.searxng.state.queries) == before
+
+
+def test_sources_the_answer_did_not_cite_are_kept_marked_uncited(client: openai.OpenAI, studio: Studio,
+                                                                  web: Web) -> None:
+    web.results("/fact", "/doc.pdf")
+    # the echo stops after a few words: it repeats the "[1]" opening source 1, never source 2's "[2]"
+    reply = client.chat.completions.create(model="fake:fake-echo", max_tokens=40,
+                                           messages=[{"role": "user", "content": QUESTION}],
+                                           extra_body={"web_search": "on"})
+    answer = reply.choices[0].message.content or ""
+    assert "[1]" in answer and "[2]" not in answer
+    citations = reply.model_extra["citations"]
+    assert [(c["url"], c["cited"]) for c in citations] == [(f"{web.pages_url}/fact", True),
+                                                          (f"{web.pages_url}/doc.pdf", False)]
+    with studio.http() as http:
+        conv = http.post("/api/conversations", json={"model": "fake:fake-echo"}).json()
+        with http.stream("POST", f"/api/conversations/{conv['id']}/messages",
+                         json={"content": QUESTION, "web_search": "on", "max_tokens": 40, "stream": True}) as streamed:
+            lines = list(streamed.iter_lines())
+        detail = http.get(f"/api/conversations/{conv['id']}").json()
+    events = [(name[7:], json.loads(data[6:])) for name, data in zip(lines, lines[1:], strict=False)
+              if name.startswith("event: ") and data.startswith("data: ")]
+    names = [name for name, _ in events]
+    sent = [data["citations"] for name, data in events if name == "citations"]
+    assert names.index("citations") < names.index("text") and names[-2:] == ["citations", "done"]
+    assert [c.get("cited") for c in sent[0]] == [None, None]
+    assert [c["cited"] for c in sent[-1]] == [True, False]
+    stored = detail["messages"][-1]["extras"]["citations"]
+    assert stored == sent[-1]
+
+
+def test_native_search_annotations_become_citations_quoting_the_answer(client: openai.OpenAI, studio: Studio,
+                                                                       web: Web) -> None:
+    question = [{"role": "user", "content": QUESTION}]
+    native = {"web_search": "on", "web_search_backend": "native"}
+    whole = client.chat.completions.create(model="openai:gpt-5", messages=question, extra_body=native)
+    answer = f"You said: {QUESTION}"
+    expected = [{"index": 1, "title": "Lantern festival news", "url": "https://news.example/lantern-festival",
+                 "quote": answer, "cited": True},
+                {"index": 2, "title": "Quillton archive", "url": "https://archive.example/quillton",
+                 "quote": QUESTION, "cited": True}]
+    assert whole.choices[0].message.content == answer
+    assert whole.model_extra["citations"] == expected
+
+    chunks = list(client.chat.completions.create(model="openai:gpt-5", messages=question, stream=True,
+                                                 extra_body=native))
+    streamed = [c.model_extra["citations"] for c in chunks if (c.model_extra or {}).get("citations")]
+    assert streamed[-1] == expected  # the second source came on an annotation-only delta after the text
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == answer
+
+    with studio.http() as http:
+        conv = http.post("/api/conversations", json={"model": "openai:gpt-5"}).json()
+        turn = http.post(f"/api/conversations/{conv['id']}/messages",
+                         json={"content": QUESTION, **native})
+        assert turn.status_code == 200, turn.text
+        detail = http.get(f"/api/conversations/{conv['id']}").json()
+    assert turn.json()["extras"]["citations"] == expected
+    assert detail["messages"][-1]["extras"]["citations"] == expected
+    assert detail["messages"][-1]["extras"]["web_search"] == "native"

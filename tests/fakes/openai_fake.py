@@ -45,6 +45,11 @@ The model name picks the behaviour, so it works across processes:
     fake-endless            streams "tick " every 10 ms until the client disconnects
     any name in `models`    the echo (as a vLLM or Ollama server would serve its models)
 
+With `web_search_options` in the request (OpenAI's server-side search), the answer carries
+`url_citation` annotations: source 1 spans the whole answer, source 2 the user's words in it
+(`SEARCH_RESULTS`). Whole answers put them on `message.annotations`; streams send the first on
+the last content delta and the second on an annotation-only delta after it, as hosts do.
+
 Records (read them from the test thread): `app.state.requests` (bodies, newest last),
 `app.state.request_headers` (header dicts), `app.state.completed` (streams sent to the
 end), `app.state.disconnects` (model names of streams the client left early).
@@ -154,6 +159,17 @@ def _validate(body: Any, strict: bool) -> Response | None:
     return None
 
 
+SEARCH_RESULTS = (("https://news.example/lantern-festival", "Lantern festival news"),
+                  ("https://archive.example/quillton", "Quillton archive"))
+
+
+def _annotations(answer: str) -> list[dict[str, Any]]:
+    spans = ((0, len(answer)), (min(len("You said: "), len(answer)), len(answer)))
+    return [{"type": "url_citation", "url_citation": {"url": url, "title": title, "start_index": start,
+                                                      "end_index": end}}
+            for (url, title), (start, end) in zip(SEARCH_RESULTS, spans, strict=True)]
+
+
 @dataclass
 class Plan:
     """What one answer consists of, rendered either as a stream or as a whole completion."""
@@ -169,6 +185,7 @@ class Plan:
     delay_each: float = 0.0
     ending: str = "normal"  # or the kind: stream-cut | stream-truncated | stream-error | endless
     error_status: int = 500
+    annotations: list[dict[str, Any]] = field(default_factory=list)
 
     def usage(self) -> dict[str, Any]:
         completion = len(self.content) + len(self.reasoning) + len(self.tool_args)
@@ -219,6 +236,8 @@ def _plan(kind: str, arg: int, body: dict[str, Any]) -> Plan:
     limit = body.get("max_completion_tokens") or body.get("max_tokens")
     if isinstance(limit, int) and plan.content and limit < len(plan.content):
         plan.content, plan.finish = plan.content[:limit], "length"
+    if "web_search_options" in body and plan.content:
+        plan.annotations = _annotations("".join(plan.content))
     return plan
 
 
@@ -266,6 +285,9 @@ async def _stream(plan: Plan, model: str, include_usage: bool) -> AsyncIterator[
                                        "function": {"name": plan.tool_name, "arguments": ""}}]})
         deltas += [{"tool_calls": [{"index": 0, "function": {"arguments": piece}}]} for piece in plan.tool_args]
     deltas += [{"content": piece} for piece in plan.content]
+    if plan.annotations:  # one with the text it cites, one after it
+        deltas[-1] = {**deltas[-1], "annotations": plan.annotations[:1]}
+        deltas.append({"annotations": plan.annotations[1:]})
     first: dict[str, Any] = {"role": "assistant", "content": None if plan.tool_name else "", "refusal": None}
     if deltas and "tool_calls" in deltas[0]:  # OpenAI sends the call's id and name with the role
         first.update(deltas.pop(0))
@@ -296,7 +318,7 @@ async def _stream(plan: Plan, model: str, include_usage: bool) -> AsyncIterator[
 
 def _completion(plan: Plan, model: str) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": "".join(plan.content) or None, "refusal": None,
-                               "annotations": []}
+                               "annotations": plan.annotations}
     if plan.reasoning:
         message[plan.reasoning_field] = "".join(plan.reasoning)
     if plan.tool_name:

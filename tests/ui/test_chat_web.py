@@ -61,3 +61,18 @@ def test_web_on_shows_numbered_sources_and_links_the_markers(page: Page, ui: Stu
     expect(answers(page).last.locator(".sources .source")).to_have_count(2)
     expect(page.get_by_role("group", name="Web search").get_by_role("button", name="On")).to_have_attribute(
         "aria-pressed", "true")
+
+
+def test_sources_the_answer_did_not_cite_are_listed_under_also_read(page: Page, ui: Studio) -> None:
+    with ui.http() as http:  # a short echo: it repeats source 1's "[1]", never reaches "[2]"
+        conv = http.post("/api/conversations", json={"model": "fake:fake-echo"}).json()
+        turn = http.post(f"/api/conversations/{conv['id']}/messages", json={
+            "content": "When is the Quillton lantern festival held?", "web_search": "on", "max_tokens": 40})
+        assert turn.status_code == 200, turn.text
+    page.goto(f"/#/chat/{conv['id']}")
+    sources = answers(page).last.locator(".sources")
+    expect(sources.locator(".sources-title")).to_have_text(["Sources", "Also read"])
+    expect(sources.locator(".sources-cited .source-link")).to_have_text(["Quillton lantern festival"])
+    expect(sources.locator(".sources-also-read .source")).to_have_count(1)
+    expect(sources.locator(".sources-also-read .source-link")).to_have_attribute(
+        "href", f"{ui.pages_url}/doc.pdf")  # type: ignore[attr-defined]

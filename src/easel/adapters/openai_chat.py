@@ -6,6 +6,11 @@ provider (whose server speaks the same format) both use them. Reasoning arrives 
 Ollama) depending on the host, or as `thinking` content parts (Mistral's Magistral);
 all become ReasoningDelta.
 
+Hosts with a server-side web search (OpenAI's `web_search_options`, OpenRouter's web
+plugin) mark the answer's sources as `url_citation` annotations on the message (on the
+delta when streamed, with or after the text they cite); `UrlCitations` turns them into
+easel's citations, the quote being the span of the answer they annotate.
+
 Hosts bend the format in small, documented ways; a `Dialect` names those bends so a
 provider declares them instead of branching on who it is:
 
@@ -30,6 +35,7 @@ from easel.tasks.chat import (
     ChatEvent,
     ChatMessage,
     ChatRequest,
+    Citations,
     Finish,
     FinishReason,
     ReasoningDelta,
@@ -186,8 +192,44 @@ def _chunk_usage(chunk: dict[str, Any]) -> dict[str, Any] | None:
     return usage if isinstance(usage, dict) else None
 
 
-def events_from_chunk(chunk: dict[str, Any]) -> list[ChatEvent]:
-    """The events in one `chat.completion.chunk` (only choice 0 is read: easel serves n=1)."""
+class UrlCitations:
+    """One answer's `url_citation` annotations as easel citations {index, title, url, quote, cited}.
+
+    Sources are numbered by first appearance, one per URL; the quote is the answer's text
+    between the annotation's start_index and end_index, so the answer's text is kept as it
+    streams. Every annotated source is cited by the answer."""
+
+    def __init__(self) -> None:
+        self._text: list[str] = []
+        self.items: list[dict[str, Any]] = []
+
+    def text(self, piece: str) -> None:
+        self._text.append(piece)
+
+    def annotate(self, annotations: Any) -> Citations | None:
+        """The citations so far (the whole list, a later event replaces an earlier one), or None if
+        these annotations added none."""
+        answer = "".join(self._text)
+        before = len(self.items)
+        known = {item["url"] for item in self.items}
+        for annotation in annotations if isinstance(annotations, list) else []:
+            cite = annotation.get("url_citation") if isinstance(annotation, dict) else None
+            url = cite.get("url") if isinstance(cite, dict) else None
+            if annotation.get("type") != "url_citation" or not isinstance(url, str) or not url or url in known:
+                continue
+            start, end = cite.get("start_index"), cite.get("end_index")
+            spanned = isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(answer)
+            self.items.append({"index": len(self.items) + 1, "title": str(cite.get("title") or url), "url": url,
+                               "quote": answer[start:end].strip() if spanned else "", "cited": True})
+            known.add(url)
+        return Citations([dict(item) for item in self.items]) if len(self.items) > before else None
+
+
+def events_from_chunk(chunk: dict[str, Any], citations: UrlCitations | None = None) -> list[ChatEvent]:
+    """The events in one `chat.completion.chunk` (only choice 0 is read: easel serves n=1).
+
+    With `citations` (one per stream), the delta's text is kept and its annotations become a
+    Citations event."""
     events: list[ChatEvent] = []
     choices = chunk.get("choices") or []
     if choices:
@@ -200,8 +242,14 @@ def events_from_chunk(chunk: dict[str, Any]) -> list[ChatEvent]:
         if isinstance(content, str):  # the common case, without a call
             if content:
                 events.append(TextDelta(content))
+                if citations is not None:
+                    citations.text(content)
         elif content is not None:
             events.extend(_content_events(content))
+        if citations is not None and delta.get("annotations"):
+            found = citations.annotate(delta["annotations"])
+            if found is not None:
+                events.append(found)
         for call in delta.get("tool_calls") or []:
             events.append(_tool_call_event(call, int(call.get("index", 0))))
         finish = choice.get("finish_reason")
@@ -224,6 +272,12 @@ def events_from_completion(body: dict[str, Any]) -> list[ChatEvent]:
         if reasoning:
             events.append(ReasoningDelta(reasoning))
         events.extend(_content_events(message.get("content")))
+        if message.get("annotations") and isinstance(message.get("content"), str):
+            citations = UrlCitations()
+            citations.text(message["content"])
+            found = citations.annotate(message["annotations"])
+            if found is not None:
+                events.append(found)
         for index, call in enumerate(message.get("tool_calls") or []):
             events.append(_tool_call_event(call, index))
         events.append(Finish(_FINISH.get(choice.get("finish_reason") or "stop", "stop")))

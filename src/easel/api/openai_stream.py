@@ -100,7 +100,9 @@ class ChunkWriter:
             return None
         if isinstance(event, Citations):  # easel extension: an empty delta carrying top-level `citations`
             choice = {"index": 0, "delta": {}, "finish_reason": None, "logprobs": None}
-            return self._frame(orjson.dumps([choice]), b',"citations":' + orjson.dumps(event.items))
+            # after the finish (the final list, marked cited), with no choice, as the usage chunk comes
+            choices = b"[]" if self.finished else orjson.dumps([choice])
+            return self._frame(choices, b',"citations":' + orjson.dumps(event.items))
         if isinstance(event, Finish):
             if self.finished:
                 return None

@@ -38,6 +38,7 @@ import orjson
 from easel.adapters.openai_chat import (
     Dialect,
     SSEDecoder,
+    UrlCitations,
     error_in_chunk,
     events_from_chunk,
     events_from_completion,
@@ -93,6 +94,7 @@ class _Progress:
     finish: FinishReason | None = None
     usage: Usage | None = None
     done: bool = False  # `data: [DONE]` seen
+    citations: UrlCitations = field(default_factory=UrlCitations)  # server-side search's sources
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,7 +340,7 @@ class OpenAICompatibleProvider(OpenAIImagesMixin, Provider):
                 progress.done = True
                 return
             chunk = self._payload(data, error_event=sse.event == "error")
-            for event in events_from_chunk(chunk):
+            for event in events_from_chunk(chunk, progress.citations):
                 if isinstance(event, Finish):
                     progress.finish = progress.finish or event.reason
                 elif isinstance(event, UsageEvent):

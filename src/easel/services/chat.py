@@ -26,6 +26,7 @@ from easel.tasks.chat import (
     Usage,
     UsageEvent,
 )
+from easel.websearch.context import mark_cited
 
 # A deliberately low estimate of characters per token: the check below only refuses prompts
 # that are certainly too long; borderline ones go to the provider, which has the real tokenizer.
@@ -130,6 +131,18 @@ class ChatService:
             await self.web.ground(prepared)
             if prepared.extras.get("citations"):
                 yield Citations(prepared.extras["citations"])
+                # the answer (the web is consumed: not searched again), then the sources it cited
+                answer, text = self.stream(prepared, owner_id=owner_id, endpoint=endpoint, timings=timings), []
+                try:
+                    async for event in answer:
+                        if isinstance(event, TextDelta):
+                            text.append(event.text)
+                        yield event
+                finally:
+                    await answer.aclose()
+                prepared.extras["citations"] = mark_cited(prepared.extras["citations"], "".join(text))
+                yield Citations(prepared.extras["citations"])
+                return
         if prepared.request.think_first:  # two passes, each accounted on its own as it runs through here
             passes = think_first(self, prepared, owner_id=owner_id, endpoint=endpoint, timings=timings)
             try:
@@ -148,6 +161,8 @@ class ChatService:
                         timings.first_token_ms = (time.perf_counter() - timings.started) * 1000
                     elif isinstance(event, UsageEvent):
                         timings.usage = event.usage
+                    elif isinstance(event, Citations):  # a server-side search's sources, stored with the answer
+                        prepared.extras["citations"] = event.items
                     yield event
         except EaselError:
             status = "failed"

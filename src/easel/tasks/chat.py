@@ -125,7 +125,8 @@ class Finish:
 
 @dataclass(slots=True)
 class Citations:
-    """The numbered sources an answer may cite as [n]: {index, title, url, quote} each (easel.websearch)."""
+    """The numbered sources an answer may cite as [n]: {index, title, url, quote} each (easel.websearch),
+    with `cited` once the answer is complete. Each event carries the whole list: a later one replaces it."""
 
     items: list[dict[str, Any]]
 
@@ -177,7 +178,7 @@ class ChatResult:
             self.usage = event.usage
         elif isinstance(event, Finish):
             self.finish_reason = event.reason
-        elif isinstance(event, Citations):
-            self.citations.extend(event.items)
+        elif isinstance(event, Citations):  # each carries the whole list so far: the last one holds
+            self.citations = list(event.items)
         elif isinstance(event, ImageEvent):
             self.images.extend(event.images)

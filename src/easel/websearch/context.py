@@ -5,7 +5,8 @@ whose boundary carries a random nonce (a page cannot close the fence, it cannot 
 it), labelled as untrusted, each source numbered. The system instruction tells the
 model to answer from the sources, cite them as [n], and never follow instructions found
 inside them. Citations are {index, title, url, quote}: one per numbered source, the
-quote being the source's sentence that best answers the question.
+quote being the source's sentence that best answers the question; once the answer is
+complete each is marked `cited` (true when the answer cites it as [n]).
 """
 
 from __future__ import annotations
@@ -105,3 +106,9 @@ class WebContext:
 def cited_indexes(answer: str) -> list[int]:
     """The source numbers an answer cites as [n], in order of first mention."""
     return list(dict.fromkeys(int(m.group(1)) for m in _MARKER.finditer(answer)))
+
+
+def mark_cited(citations: list[dict[str, Any]], answer: str) -> list[dict[str, Any]]:
+    """Every source that was in the context, each marked `cited` when the finished answer cites it as [n]."""
+    cited = set(cited_indexes(answer))
+    return [{**citation, "cited": citation["index"] in cited} for citation in citations]

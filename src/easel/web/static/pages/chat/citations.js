@@ -1,6 +1,7 @@
 // Live web in the chat: the composer's Web toggle (off / auto / on, remembered) and an answer's
 // sources: numbered links (title, host) with the quoted passage on hover and on expand, and the
-// answer's [n] markers turned into links to their sources.
+// answer's [n] markers turned into links to their sources. Once the answer is complete each
+// source says whether it was `cited`: the cited ones come first, the others under "Also read".
 import { h } from "../../ui.js";
 
 const WEB_KEY = "easel.chat.web";
@@ -34,19 +35,25 @@ const hostOf = (url) => { try { return new URL(url).hostname; } catch { return u
 // Only http(s) links are drawn as links: a source URL is data from the web.
 const safeHref = (url) => (/^https?:\/\//i.test(url) ? url : undefined);
 
+function sourceItem(c) {
+  const link = h("a", { href: safeHref(c.url), target: "_blank", rel: "noopener noreferrer nofollow",
+    title: c.quote || c.url, class: "source-link" }, c.title || c.url);
+  const quote = c.quote ? h("details", { class: "source-quote" }, h("summary", { class: "small muted" }, "Quote"),
+    h("blockquote", {}, c.quote)) : null;
+  return h("li", { class: "source", dataset: { index: String(c.index) } },
+    h("span", { class: "source-index" }, `[${c.index}]`), " ", link, " ",
+    h("span", { class: "source-host small muted" }, hostOf(c.url)), quote);
+}
+
 export function sourcesList(citations) {
   if (!citations?.length) return null;
-  const items = citations.map((c) => {
-    const link = h("a", { href: safeHref(c.url), target: "_blank", rel: "noopener noreferrer nofollow",
-      title: c.quote || c.url, class: "source-link" }, c.title || c.url);
-    const quote = c.quote ? h("details", { class: "source-quote" }, h("summary", { class: "small muted" }, "Quote"),
-      h("blockquote", {}, c.quote)) : null;
-    return h("li", { class: "source", dataset: { index: String(c.index) } },
-      h("span", { class: "source-index" }, `[${c.index}]`), " ", link, " ",
-      h("span", { class: "source-host small muted" }, hostOf(c.url)), quote);
-  });
+  // `cited` is absent while the answer streams (and on answers stored before it existed): all are sources then
+  const cited = citations.filter((c) => c.cited !== false);
+  const alsoRead = citations.filter((c) => c.cited === false);
+  const group = (title, items, cls) => (items.length ? [h("h3", { class: `sources-title small muted ${cls}` }, title),
+    h("ol", { class: `sources-list ${cls}` }, items.map(sourceItem))] : []);
   return h("section", { class: "sources", "aria-label": "Sources" },
-    h("h3", { class: "sources-title small muted" }, "Sources"), h("ol", { class: "sources-list" }, items));
+    ...group("Sources", cited, "sources-cited"), ...group("Also read", alsoRead, "sources-also-read"));
 }
 
 // Replaces "[n]" in the rendered answer's text (never inside code or links) with a link to source n.

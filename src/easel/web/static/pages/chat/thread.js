@@ -161,6 +161,7 @@ export function thread({ modelName, onEdit, onRegenerate, emptyState }) {
     let text = "";
     let reasoning = null;
     let sources = null;
+    let sourcesEl = null; // replaced by the final list, which marks the sources the answer cited
     let picture = null; // a picture being drawn in this turn
     let userOpened = false;
     let frame = 0;
@@ -194,7 +195,10 @@ export function thread({ modelName, onEdit, onRegenerate, emptyState }) {
       citations(items) {
         sources = items;
         const list = sourcesList(items);
-        if (list) stick(() => body.after(list));
+        const old = sourcesEl;
+        sourcesEl = list;
+        if (list) stick(() => (old ? old.replaceWith(list) : body.after(list)));
+        else if (old) old.remove();
       },
       image(event) {
         if (!picture) { picture = drawing(); stick(() => body.after(picture.el)); }
