@@ -28,8 +28,17 @@ def test_think_first_and_effort_on_the_local_model(easel_home: Path) -> None:
     assert result.stdout.strip()
 
 
-def test_an_unreadable_image_is_one_clear_line(easel_home: Path, tmp_path: Path) -> None:
-    result = easel("chat", "-m", "smollm2", "--image", str(tmp_path / "nope.png"), "hi", home=easel_home)
-    assert result.returncode == 1
-    assert "Cannot read the image" in result.stderr and "nope.png" in result.stderr
-    assert "Traceback" not in result.stderr
+def test_a_missing_or_non_image_file_is_one_clear_line_and_creates_no_conversation(easel_home: Path,
+                                                                                     tmp_path: Path) -> None:
+    missing = easel("chat", "-m", "smollm2", "--image", str(tmp_path / "nope.png"), "hi", home=easel_home)
+    assert missing.returncode == 1
+    assert "Cannot read the image" in missing.stderr and "nope.png" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    notes = tmp_path / "notes.png"  # named like a picture, but text
+    notes.write_text("not a picture")
+    not_image = easel("chat", "-m", "smollm2", "--image", str(notes), "hi", home=easel_home)
+    assert not_image.returncode == 1
+    assert "notes.png" in not_image.stderr and "not an image" in not_image.stderr
+    listed = easel("conversations", home=easel_home)
+    assert listed.returncode == 0, listed.stderr
+    assert "0 of 0 conversations" in listed.stdout

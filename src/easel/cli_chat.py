@@ -19,7 +19,7 @@ from easel.errors import EaselError, NotFound
 from easel.services.conversations import ConversationService, TurnFailed, TurnFinished, TurnOptions, TurnStarted
 from easel.cli_chat_images import ImageProgressBar, print_images
 from easel.cli_web import print_sources
-from easel.cli_chat_parts import message_content, print_reading_notes, print_warnings
+from easel.cli_chat_parts import image_parts, message_content, print_reading_notes, print_warnings
 from easel.studio import open_studio
 from easel.tasks.chat import ChatMessage, ChatRequest, ImageEvent, ReasoningDelta, TextDelta
 
@@ -45,7 +45,7 @@ async def _pick_conversation(
 
 async def _turn(service: ConversationService, out: Console, err: Console, conversation_id: str, text: str,
                 model: str | None, options: TurnOptions, image_output: Path | None = None,
-                images: list[Path] | None = None) -> bool:
+                images: list[dict[str, Any]] | None = None) -> bool:
     in_reasoning = False
     events = service.send(owner_id=LOCAL_ACCOUNT, conversation_id=conversation_id,
                           content=message_content(text, images), model=model, options=options)
@@ -89,6 +89,7 @@ async def run_chat(settings: Settings, out: Console, err: Console, *, prompt: st
                    image_model: str | None = None, image_output: Path | None = None,
                    images: list[Path] | None = None) -> None:
     turn_options = TurnOptions(**options)
+    attached = image_parts(images)  # read and checked before a conversation is created for them
     async with open_studio(settings) as services:
         service = services.conversations
         if image_model and service.chat_images:
@@ -99,7 +100,7 @@ async def run_chat(settings: Settings, out: Console, err: Console, *, prompt: st
             await service.chat_images.set_image_model(owner_id=LOCAL_ACCOUNT, conversation_id=conv_id,
                                                       image_model=image_model)
         if prompt is not None:
-            if not await _turn(service, out, err, conv_id, prompt, model, turn_options, image_output, images):
+            if not await _turn(service, out, err, conv_id, prompt, model, turn_options, image_output, attached):
                 raise SystemExit(1)
             return
         err.print(f"[dim]conversation {conv_id} — empty line or Ctrl-D to quit[/dim]")
@@ -112,8 +113,8 @@ async def run_chat(settings: Settings, out: Console, err: Console, *, prompt: st
             if not line.strip() or line.strip() in ("exit", "quit", "/exit", "/quit"):
                 return
             try:
-                await _turn(service, out, err, conv_id, line, model, turn_options, image_output, images)
-                images = None  # --image goes with the first message only
+                await _turn(service, out, err, conv_id, line, model, turn_options, image_output, attached)
+                attached = []  # --image goes with the first message only
             except EaselError as exc:
                 err.print(f"[red]error:[/red] {escape(exc.message)}")
 

@@ -102,7 +102,7 @@ def _image_url(part: dict[str, Any]) -> str | None:
     return part["image_url"]["url"] if part.get("type") == "image_url" else None
 
 
-def _checked_image(data: bytes, where: str) -> str:
+def checked_image(data: bytes, where: str) -> str:
     """The image's media type; a clear 400 when the bytes are too many or not a picture."""
     if len(data) > MAX_IMAGE_BYTES:
         raise InvalidRequest(f"{where}: the image is too large ({len(data) / 1e6:.1f} MB; at most "
@@ -171,7 +171,7 @@ class ChatAttachments:
                 stored.append(part)
             elif url.startswith("data:"):
                 data = _decoded(url, where)
-                await asyncio.to_thread(_checked_image, data, where)
+                await asyncio.to_thread(checked_image, data, where)
                 record = await self.assets.save_upload(owner_id=owner_id, data=data)
                 stored.append(_image_part(ASSET_SCHEME + record.id))
             elif url.startswith(ASSET_SCHEME):
@@ -232,13 +232,13 @@ class ChatAttachments:
         if url.startswith(("https://", "http://")):
             return part  # the provider fetches links itself
         data, _ = await self._bytes(owner_id, url, where, None)
-        mime = await asyncio.to_thread(_checked_image, data, where)
+        mime = await asyncio.to_thread(checked_image, data, where)
         return _image_part(f"data:{mime};base64,{base64.b64encode(data).decode()}", part["image_url"].get("detail"))
 
     async def _bytes(self, owner_id: str, url: str, where: str, model: str | None) -> tuple[bytes, str | None]:
         if url.startswith("data:"):
             data = _decoded(url, where)
-            await asyncio.to_thread(_checked_image, data, where)
+            await asyncio.to_thread(checked_image, data, where)
             return data, None
         if url.startswith(ASSET_SCHEME):
             asset_id = _asset_id(url, where)
