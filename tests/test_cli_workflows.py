@@ -51,9 +51,15 @@ def test_run_a_file_then_save_show_and_list_it(easel_home: Path, tmp_path: Path)
     listed = easel("workflows", home=easel_home)
     assert "campaign" in listed.stdout and "postcard" not in listed.stdout  # a file run is not saved
     saved = easel("workflows", "save", str(source), home=easel_home)
-    assert saved.returncode == 0 and "postcard" in saved.stdout
+    assert saved.returncode == 0 and "saved postcard" in saved.stdout
+    source.write_text(POSTCARD.replace("title: Postcard", "title: Postcard home"))
+    again = easel("workflows", "save", str(source), home=easel_home)
+    assert again.returncode == 1 and "already saved" in again.stderr and "--replace" in again.stderr
+    replaced = easel("workflows", "save", str(source), "--replace", home=easel_home)
+    assert replaced.returncode == 0 and "replaced postcard" in replaced.stdout
     assert "postcard" in easel("workflows", home=easel_home).stdout
-    assert easel("workflows", "show", "postcard", home=easel_home).stdout == POSTCARD
+    shown = easel("workflows", "show", "postcard", home=easel_home).stdout
+    assert shown == POSTCARD.replace("title: Postcard", "title: Postcard home")  # the replacement
 
 
 def test_bad_inputs_and_names_are_one_clear_line(easel_home: Path, tmp_path: Path) -> None:

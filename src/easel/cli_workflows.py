@@ -1,4 +1,4 @@
-"""The workflow side of the CLI: `easel run NAME|FILE --input k=v`, `easel workflows [save|show]`.
+"""The workflow side of the CLI: `easel run NAME|FILE --input k=v`, `easel workflows [save [--replace]|show]`.
 
 `easel run` opens a studio in-process (its worker pool runs the job), shows a live table with
 a row per step (status, model, items done, time), then writes the run's bundle (Markdown,
@@ -140,19 +140,22 @@ def workflows(ctx: typer.Context) -> None:
 
 
 @workflows_app.command("save")
-def save(file: Annotated[Path, typer.Argument(help="A workflow .yaml file.")]) -> None:
-    """Check a workflow file and save it under its name."""
+def save(file: Annotated[Path, typer.Argument(help="A workflow .yaml file.")],
+         replace: Annotated[bool, typer.Option("--replace", help="Replace a saved workflow of the same name.")]
+         = False) -> None:
+    """Check a workflow file and save it under its name (refused if that name is saved, unless --replace)."""
     from easel.studio import open_studio
 
-    async def go() -> dict[str, Any]:
+    async def go() -> tuple[dict[str, Any], bool]:
         if not file.is_file():
             raise InvalidRequest(f"No such file: {file}", param="file")
         async with open_studio(load_settings(), run_workers=False) as services:
-            return await services.workflows.save_workflow(owner_id=LOCAL_ACCOUNT,
+            return await services.workflows.save_workflow(owner_id=LOCAL_ACCOUNT, replace=replace,
                                                           source=file.read_text(encoding="utf-8"))
 
-    saved = _run(go())
-    out.print(f"saved [bold]{escape(saved['name'])}[/bold] ({len(saved['steps'])} steps)")
+    saved, created = _run(go())
+    verb = "saved" if created else "replaced"
+    out.print(f"{verb} [bold]{escape(saved['name'])}[/bold] ({len(saved['steps'])} steps)")
 
 
 @workflows_app.command("show")

@@ -134,7 +134,7 @@ def test_a_saved_workflow_runs_with_fallback_items_in_order_events_and_bundle(st
      "unknown step 'nothing'"),
     (PIPELINE.replace("{{ inputs.tone }}", "{{ steps.doc.text }}"), "steps.expand.prompt", "cycle"),
     (PIPELINE.replace("model: fake:fake-echo", "model: local:illustrator"), "steps.expand.model",
-     "a chat step needs a chat model"),
+     "a chat step needs a model for chat"),
     (PIPELINE.replace("{{ inputs.topic }}:", "{{ inputs.subject }}:"), "steps.outline.prompt",
      "not declared"),
     (PIPELINE.replace("{{ steps.outline.json }}", "{{ inputs.topic }}"), "steps.expand.for_each", "not a list"),
@@ -226,3 +226,71 @@ def test_cancel_stops_the_running_step_and_retry_resumes_there_with_another_mode
     assert (stuck["attempts"], stuck["model"]) == (2, "fake:fake-echo")
     assert done["models"] == {"stuck": "fake:fake-echo"}
     assert done["outputs"]["markdown"].strip() == f"You said: two: {first_answer}"
+
+
+QUICK = """
+name: quick
+inputs: {}
+steps:
+  - id: slow
+    kind: chat
+    model: fake:fake-drip-20
+    output: list
+    count: 2
+    prompt: 'Words dripped out slowly, so the follower listens before the quick steps: ["one", "two"]'
+  - id: quick
+    kind: markdown
+    template: "{{ steps.slow.json | join }}"
+  - id: items
+    kind: chat
+    model: fake:fake-echo
+    for_each: "{{ steps.slow.json }}"
+    concurrency: 1
+    prompt: "{{ item }}"
+  - id: last
+    kind: markdown
+    template: "{{ steps.items.text }}"
+"""
+
+
+def test_every_step_shows_running_then_succeeded_on_the_event_stream(studio: Studio) -> None:
+    with studio.http() as http:
+        assert http.post("/api/workflows", json={"source": QUICK}).status_code == 201
+        run_id = http.post("/api/workflows/quick/runs", json={}).json()["id"]
+        stream = events(http, run_id)
+    assert stream[-1][1]["status"] == "succeeded", stream[-1]
+    snapshot = {s["id"]: s["status"] for s in stream[0][1]["steps"]}
+    followed = [step for step, status in snapshot.items() if status == "pending"]
+    assert {"quick", "items", "last"} <= set(followed), snapshot  # the dripping step outlasts connecting
+    for step in followed:
+        statuses = [s["status"] for name, s in stream if name == "step" and s["id"] == step]
+        distinct = [status for n, status in enumerate(statuses) if n == 0 or statuses[n - 1] != status]
+        assert distinct == ["running", "succeeded"], (step, statuses)
+    items = [s["items"] for name, s in stream if name == "step" and s["id"] == "items"]
+    first_item = [i[0]["status"] for i in items if i]
+    assert "running" in first_item and first_item[-1] == "succeeded"
+
+
+def test_saving_over_a_saved_name_is_a_conflict_unless_replacing_is_asked_for(studio: Studio) -> None:
+    calmer = PIPELINE.replace("title: A test pipeline", "title: A calmer pipeline")
+    with studio.http() as http:
+        assert http.put("/api/workflows/pipeline", json={"source": PIPELINE}).status_code == 201  # new: created
+        again = http.post("/api/workflows", json={"source": calmer})
+        assert again.status_code == 409, again.text
+        error = again.json()["error"]
+        assert error["code"] == "workflow_exists" and "PUT /api/workflows/pipeline" in error["message"]
+        assert http.get("/api/workflows/pipeline").json()["title"] == "A test pipeline"  # untouched
+
+        replaced = http.put("/api/workflows/pipeline", json={"source": calmer})
+        assert (replaced.status_code, replaced.json()["title"]) == (200, "A calmer pipeline")
+        assert http.get("/api/workflows/pipeline").json()["source"] == calmer
+        by_query = http.post("/api/workflows", params={"replace": "true"}, json={"source": PIPELINE})
+        assert (by_query.status_code, by_query.json()["title"]) == (200, "A test pipeline")
+
+        renamed = http.put("/api/workflows/other", json={"source": PIPELINE})
+        assert (renamed.status_code, renamed.json()["error"]["code"]) == (400, "name_mismatch")
+        assert http.get("/api/workflows/other").status_code == 404
+        builtin = http.get("/api/workflows/article").json()["source"]
+        assert http.put("/api/workflows/article", json={"source": builtin}).status_code == 409
+        listed = [w["name"] for w in http.get("/api/workflows").json()["data"]]
+        assert listed.count("pipeline") == 1

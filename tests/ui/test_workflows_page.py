@@ -199,6 +199,23 @@ def test_a_bad_yaml_shows_the_servers_message_and_a_good_one_is_saved(page: Page
         assert http.get("/api/workflows/flaky-writer").status_code == 404
 
 
+def test_importing_a_saved_name_offers_to_replace_it(page: Page, ui: Studio) -> None:
+    save(ui, FLAKY)
+    page.goto("/#/workflows")
+    import_yaml(page, FLAKY.replace("title: Flaky writer", "title: Steady writer"))
+    message = page.locator(".wf-import-error")
+    expect(message).to_contain_text("already saved a workflow with this name")
+    replace = page.get_by_role("button", name="Replace it")
+    expect(replace).to_be_focused()
+    with ui.http() as http:
+        assert http.get("/api/workflows/flaky-writer").json()["title"] == "Flaky writer"  # not yet replaced
+    replace.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Steady writer")
+    expect(page.locator(".wf-side [data-name='flaky-writer']")).to_have_count(1)
+    with ui.http() as http:
+        assert http.get("/api/workflows/flaky-writer").json()["title"] == "Steady writer"
+
+
 def test_a_steps_model_is_chosen_under_advanced(page: Page, ui: Studio) -> None:
     save(ui, FLAKY)
     page.goto("/#/workflows/flaky-writer")

@@ -36,8 +36,19 @@ async def list_workflows(services: ServicesDep, owner: AccountDep) -> Response:
 
 
 @router.post("", status_code=201)
-async def save_workflow(body: WorkflowCreate, services: ServicesDep, owner: AccountDep) -> Response:
-    return json_response(await services.workflows.save_workflow(owner_id=owner, source=body.source), 201)
+async def save_workflow(body: WorkflowCreate, services: ServicesDep, owner: AccountDep,
+                        replace: bool = False) -> Response:
+    """Save a new workflow; 409 when one of that name is saved, unless `?replace=true`."""
+    saved, created = await services.workflows.save_workflow(owner_id=owner, source=body.source, replace=replace)
+    return json_response(saved, 201 if created else 200)
+
+
+@router.put("/{name}")
+async def replace_workflow(name: str, body: WorkflowCreate, services: ServicesDep, owner: AccountDep) -> Response:
+    """Save the workflow `name` (its file must carry that name), replacing a saved one."""
+    saved, created = await services.workflows.save_workflow(owner_id=owner, source=body.source, replace=True,
+                                                            name=name)
+    return json_response(saved, 201 if created else 200)
 
 
 @router.get("/{name}")

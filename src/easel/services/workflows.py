@@ -4,16 +4,14 @@ A run is one job (task "workflow") in the job system, so claiming, heartbeats, r
 cancel come from there; its step states live in the workflow tables, written by
 `workflows.runner` as each step and item ends. Starting a run checks everything that can be
 checked first (the definition, the models, the inputs), so a bad request leaves no run.
-Run events (`events`) are read from the tables: a snapshot, then each step whose state
-changed (the runner wakes the stream in this process; another process's runner is seen by
-re-reading every `watch_interval` seconds), then the final run.
+Run events (`events`): a snapshot, then each step's every change, then the final run. The runner
+in this process publishes each step as it writes it (`workflows.events`); another process's
+runner is seen by re-reading the tables every `watch_interval` seconds.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncGenerator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncGenerator
 from functools import cached_property
 from importlib import resources
 from typing import Any
@@ -26,8 +24,9 @@ from easel.services.chat import ChatService
 from easel.services.images import ImageService
 from easel.storage.db import Database
 from easel.storage.tables import utcnow
-from easel.storage.workflows import NewStep, RunRecord, WorkflowStore
+from easel.storage.workflows import NewStep, RunRecord, StepRecord, WorkflowStore
 from easel.workflows.definition import KIND_TASKS, WorkflowDefinition, parse_workflow
+from easel.workflows.events import RunEvents
 from easel.workflows.runner import WorkflowRunner
 from easel.workflows.steps import StepKinds
 from easel.workflows.validate import check_inputs, dependents, validate_workflow
@@ -46,9 +45,9 @@ class WorkflowService:
         self.jobs = jobs
         self.store = WorkflowStore(database)
         self.kinds = StepKinds(settings=settings, chat=chat, images=images)
-        self.runner = WorkflowRunner(store=self.store, kinds=self.kinds, notify=self._notify)
+        self.run_events = RunEvents()
+        self.runner = WorkflowRunner(store=self.store, kinds=self.kinds, events=self.run_events)
         self.watch_interval = watch_interval
-        self._watchers: dict[str, set[asyncio.Event]] = {}
 
     # -- wiring --------------------------------------------------------------------------------
 
@@ -108,14 +107,25 @@ class WorkflowService:
         definition, source, builtin = await self.definition(owner_id=owner_id, name=name)
         return workflow_public(definition, source, builtin=builtin)
 
-    async def save_workflow(self, *, owner_id: str, source: str) -> dict[str, Any]:
+    async def save_workflow(self, *, owner_id: str, source: str, replace: bool = False,
+                            name: str | None = None) -> tuple[dict[str, Any], bool]:
+        """Save a workflow under its name: (the workflow, whether it was new). A saved workflow of
+        that name is replaced only when asked (`replace`); `name`, when given, must be the file's."""
         definition = self.check(source)
+        if name is not None and name != definition.name:
+            raise InvalidRequest(f"The file names the workflow '{definition.name}', not '{name}'.",
+                                 param="source", code="name_mismatch")
         if definition.name in self.builtins:
             raise Conflict(f"'{definition.name}' is a built-in template; save your version under another name.",
                            param="name", code="builtin_workflow")
+        existing = await self.store.get_workflow(owner_id=owner_id, name=definition.name)
+        if existing is not None and not replace:
+            raise Conflict(f"A workflow named '{definition.name}' is already saved; to replace it, send it with "
+                           f"PUT /api/workflows/{definition.name} (or `easel workflows save FILE --replace`), "
+                           "or rename the workflow in the file.", param="name", code="workflow_exists")
         await self.store.save_workflow(owner_id=owner_id, name=definition.name, title=definition.display_title,
                                        description=definition.description, source=source)
-        return workflow_public(definition, source, builtin=False)
+        return workflow_public(definition, source, builtin=False), existing is None
 
     async def delete_workflow(self, *, owner_id: str, name: str) -> None:
         if name in self.builtins:
@@ -160,7 +170,7 @@ class WorkflowService:
         job, _ = await self._jobs().submit(owner_id=run.owner_id, task=WORKFLOW_TASK,
                                            model=f"{MODEL_PREFIX}{run.workflow}", request={"run_id": run.id})
         await self.store.update_run(run.id, job_id=job.id)
-        self._notify(run.id)
+        self.run_events.publish(run.id)
         return await self.store.get_run(owner_id=run.owner_id, run_id=run.id)
 
     async def get_run(self, *, owner_id: str, run_id: str) -> RunRecord:
@@ -225,22 +235,6 @@ class WorkflowService:
 
     # -- events ------------------------------------------------------------------------------------
 
-    def _notify(self, run_id: str) -> None:
-        for event in self._watchers.get(run_id, ()):
-            event.set()
-
-    @contextmanager
-    def _watch(self, run_id: str) -> Iterator[asyncio.Event]:
-        event = asyncio.Event()
-        self._watchers.setdefault(run_id, set()).add(event)
-        try:
-            yield event
-        finally:
-            watchers = self._watchers.get(run_id, set())
-            watchers.discard(event)
-            if not watchers:
-                self._watchers.pop(run_id, None)
-
     async def events(self, *, owner_id: str, run_id: str) -> AsyncGenerator[tuple[str, Any], None]:
         """("snapshot", run), then ("step", step) per change, then ("done", run). NotFound here,
         before the stream starts."""
@@ -248,21 +242,38 @@ class WorkflowService:
         return self._stream(owner_id, run_id)
 
     async def _stream(self, owner_id: str, run_id: str) -> AsyncGenerator[tuple[str, Any], None]:
-        with self._watch(run_id) as changed:
+        with self.run_events.follow(run_id) as feed:
             run = await self.get_run(owner_id=owner_id, run_id=run_id)
             yield "snapshot", run
             seen = {s.step_id: step_public(s) for s in run.steps}
-            while not run.done:
-                try:
-                    async with asyncio.timeout(self.watch_interval):
-                        await changed.wait()
-                except TimeoutError:
-                    pass
-                changed.clear()
-                run = await self.get_run(owner_id=owner_id, run_id=run_id)
-                for step in run.steps:
-                    view = step_public(step)
-                    if seen.get(step.step_id) != view:
+
+            def news(steps: list[StepRecord]) -> list[StepRecord]:
+                """The steps that moved on from what the follower last saw (a change published while
+                the snapshot was read may be older than the snapshot)."""
+                moved = []
+                for step in steps:
+                    view, before = step_public(step), seen.get(step.step_id)
+                    if view != before and (before is None or _advance(view) >= _advance(before)):
                         seen[step.step_id] = view
+                        moved.append(step)
+                return moved
+
+            while not run.done:
+                change = await feed.next(self.watch_interval)
+                if change is not None:
+                    for step in news([change]):
                         yield "step", step
+                    continue
+                run = await self.get_run(owner_id=owner_id, run_id=run_id)
+                for step in news([*feed.drain(), *run.steps] if run.done else run.steps):
+                    yield "step", step
             yield "done", run
+
+
+_STAGE = {"pending": 0, "running": 1}  # every other status is an end
+
+
+def _advance(view: dict[str, Any]) -> tuple[int, int]:
+    """How far a step (and its items) has come within one attempt; a change never goes back."""
+    items = view.get("items") or []
+    return _STAGE.get(view["status"], 2), sum(_STAGE.get(i["status"], 2) for i in items)

@@ -16,7 +16,7 @@ leaves the state as it is: the next attempt resumes.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 from easel.errors import EaselError, InvalidRequest
@@ -24,6 +24,7 @@ from easel.jobs import JobContext, JobOutcome, JobRecord, JobStopped
 from easel.storage.tables import utcnow
 from easel.storage.workflows import RunRecord, StepRecord, WorkflowStore
 from easel.workflows.definition import StepBase, WorkflowDefinition, parse_workflow
+from easel.workflows.events import RunEvents
 from easel.workflows.steps import StepCall, StepKinds, StepResult
 from easel.workflows.template import evaluate
 from easel.workflows.validate import validate_workflow
@@ -87,10 +88,10 @@ def _sum(costs: list[float | None]) -> float | None:
 
 
 class WorkflowRunner:
-    def __init__(self, *, store: WorkflowStore, kinds: StepKinds, notify: Callable[[str], None]) -> None:
+    def __init__(self, *, store: WorkflowStore, kinds: StepKinds, events: RunEvents) -> None:
         self.store = store
         self.kinds = kinds
-        self.notify = notify
+        self.events = events
 
     async def run(self, ctx: JobContext, job: JobRecord) -> JobOutcome:
         run = await self.store.fetch_run(str(job.request.get("run_id")))
@@ -192,7 +193,7 @@ class WorkflowRunner:
             if index not in kept:
                 await self.store.put_item(run.id, step.id, index, status="pending", error=None, output={},
                                           details={}, model=None, started_at=None, finished_at=None)
-        self.notify(run.id)
+        await self._publish(run.id, step.id)
         limit = asyncio.Semaphore(step.concurrency)
         finished = [len(kept)]
 
@@ -200,19 +201,20 @@ class WorkflowRunner:
             async with limit:
                 progress.raise_if_canceled()
                 await self.store.put_item(run.id, step.id, index, status="running", started_at=utcnow())
-                self.notify(run.id)
+                await self._publish(run.id, step.id)
                 item_scope = {**scope, "item": items[index], "index": index + 1}
                 try:
                     result = await self._with_fallbacks(step, models, job, item_scope, progress)
                 except EaselError as exc:
                     await self.store.put_item(run.id, step.id, index, status="failed", error=exc.message,
                                               finished_at=utcnow())
-                    self.notify(run.id)
+                    await self._publish(run.id, step.id)
                     raise
                 output = {**result.output, "item": items[index]}
                 await self.store.put_item(run.id, step.id, index, status="succeeded", output=output,
                                           cost=result.cost, details=result.details,
                                           model=result.details.get("model"), finished_at=utcnow())
+                await self._publish(run.id, step.id)
                 finished[0] += 1
                 progress.progress(finished[0] / len(items), f"{finished[0]}/{len(items)} done")
 
@@ -263,15 +265,24 @@ class WorkflowRunner:
             for item in state.items if state else []:
                 if item.status in ("running", "pending"):
                     await self.store.put_item(run_id, step_id, item.index, status="canceled", finished_at=now)
-            await self.store.update_step(run_id, step_id, status="canceled", finished_at=now)
+            await self._write_step(run_id, step_id, status="canceled", finished_at=now)
         await self._write_run(run_id, status="canceled", finished_at=now,
                               cost=_sum([s.cost for s in run.steps]) if run else None)
 
     async def _write_run(self, run_id: str, **values: Any) -> None:
         await self.store.update_run(run_id, **values)
-        self.notify(run_id)
+        self.events.publish(run_id)
 
     async def _write_step(self, run_id: str, step_id: str, **values: Any) -> None:
         await self.store.update_step(run_id, step_id, **values)
-        self.notify(run_id)
+        await self._publish(run_id, step_id)
+
+    async def _publish(self, run_id: str, step_id: str) -> None:
+        """The step as just written, to this process's followers of the run (if any)."""
+        if not self.events.watched(run_id):
+            return
+        run = await self.store.fetch_run(run_id)
+        step = run.step(step_id) if run is not None else None
+        if step is not None:
+            self.events.publish(run_id, step)
 

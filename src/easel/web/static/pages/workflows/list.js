@@ -1,6 +1,7 @@
 // The Workflows page's side column: the templates and saved workflows (builtins badged), the
 // "Import YAML" panel (a file or pasted text, saved through POST /api/workflows, the server's
-// validation message shown as is) and the recent runs with their status.
+// validation message shown as is; a name already saved offers "Replace it", which saves again
+// with ?replace=true) and the recent runs with their status.
 import { api } from "../../api.js";
 import { h } from "../../ui.js";
 import { when } from "../chat/list.js";
@@ -20,9 +21,10 @@ export function sideColumn({ onOpenWorkflow, onOpenRun, onImported }) {
     placeholder: "name: my-workflow\ntitle: My workflow\ninputs: ...\nsteps: ..." });
   const error = h("p", { class: "error-text small wf-import-error", role: "alert", hidden: true });
   const save = h("button", { type: "submit", class: "primary" }, "Save workflow");
+  const replace = h("button", { type: "button", class: "wf-import-replace", hidden: true }, "Replace it");
   const importForm = h("form", { class: "wf-import-form", "aria-label": "Import a workflow" },
     h("label", { for: "wf-import-file" }, "YAML file"), file,
-    h("label", { for: "wf-import-text" }, "or paste its YAML"), text, error, save);
+    h("label", { for: "wf-import-text" }, "or paste its YAML"), text, error, replace, save);
   const importPanel = h("details", { class: "wf-import" }, h("summary", {}, "Import YAML"), importForm);
 
   const el = h("div", { class: "wf-side-inner" },
@@ -109,31 +111,44 @@ export function sideColumn({ onOpenWorkflow, onOpenRun, onImported }) {
     const chosen = file.files && file.files[0];
     if (chosen) text.value = await chosen.text();
   });
-  importForm.addEventListener("submit", async (event) => {
+  text.addEventListener("input", () => { replace.hidden = true; });
+  replace.addEventListener("click", () => saveSource({ replacing: true }));
+  importForm.addEventListener("submit", (event) => {
     event.preventDefault();
+    saveSource({ replacing: false });
+  });
+
+  async function saveSource({ replacing }) {
     error.hidden = true;
+    replace.hidden = true;
     if (!text.value.trim()) {
       error.textContent = "Choose a YAML file or paste a workflow first.";
       error.hidden = false;
       text.focus();
       return;
     }
-    save.disabled = true;
+    save.disabled = replace.disabled = true;
     try {
-      const created = await api("/api/workflows", { method: "POST", body: { source: text.value } });
+      const path = replacing ? "/api/workflows?replace=true" : "/api/workflows";
+      const created = await api(path, { method: "POST", body: { source: text.value } });
       text.value = "";
       file.value = "";
       importPanel.open = false;
       await reload();
       onImported(created);
     } catch (err) {
-      error.textContent = err.message || String(err);
+      const taken = err.status === 409 && err.code === "workflow_exists";
+      error.textContent = taken
+        ? "You already saved a workflow with this name. Replace it, or change the name in the YAML."
+        : err.message || String(err);
       error.hidden = false;
-      text.focus();
+      replace.hidden = !taken;
+      save.disabled = replace.disabled = false; // a disabled button cannot take the focus
+      (taken ? replace : text).focus();
     } finally {
-      save.disabled = false;
+      save.disabled = replace.disabled = false;
     }
-  });
+  }
 
   return {
     el, reload, reloadRuns, updateRun,
