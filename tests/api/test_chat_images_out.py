@@ -124,6 +124,7 @@ def test_bad_image_requests_are_clear_errors_that_store_nothing(studio: Studio) 
 
         chat_model = http.patch(f"/api/conversations/{conv['id']}", json={"image_model": "grok-4"})
         assert chat_model.status_code == 400 and "not an image model" in chat_model.json()["error"]["message"]
+        assert chat_model.json()["error"]["param"] == "image_model"
         unknown = http.post("/api/conversations", json={"image_model": "no-such-painter"})
         assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "model_not_found"
         nothing = http.patch(f"/api/conversations/{conv['id']}", json={})

@@ -120,7 +120,11 @@ class ChatImages:
 
     def resolve_model(self, model: str | None) -> str:
         """A catalog image model's id (aliases resolve; a chat model or an unknown id is a 4xx)."""
-        return self.chat.catalog.resolve(model or self.settings.default_image_model, task="image").id
+        try:
+            return self.chat.catalog.resolve(model or self.settings.default_image_model, task="image").id
+        except EaselError as exc:
+            exc.param = "image_model"  # the field the caller sent, not the catalog's generic "model"
+            raise
 
     def image_model_of(self, conversation: ConversationRecord) -> str:
         return conversation.image_model or self.resolve_model(None)

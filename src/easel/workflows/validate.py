@@ -95,8 +95,8 @@ def _check_models(catalog: Catalog, step: StepBase) -> None:
         except EaselError as exc:
             raise _fail(step, field, exc.message, "model_not_found") from exc
         if entry.task != task:
-            raise _fail(step, field, f"'{entry.id}' is a {entry.task} model; a {step.kind} step "  # type: ignore[attr-defined]
-                                     f"needs a {task} model.", "wrong_task")
+            raise _fail(step, field, f"'{entry.id}' is a model for {entry.task}; a {step.kind} step "  # type: ignore[attr-defined]
+                                     f"needs a model for {task}.", "wrong_task")
 
 
 def _order(definition: WorkflowDefinition, depends: Mapping[str, dict[str, str]]) -> list[str]:
