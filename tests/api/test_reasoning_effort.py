@@ -53,3 +53,22 @@ def test_gemini_thinking_budget(studio: Studio, effort: str, budget: int) -> Non
     config = studio.fakes.gemini_app.state.requests[-1]["body"]["generationConfig"]["thinkingConfig"]
     assert config["thinkingBudget"] == budget
     assert config.get("includeThoughts", False) is (budget > 0)
+
+
+def test_gemini_pro_cannot_stop_thinking_so_none_sends_the_least_budget_with_a_warning(studio: Studio) -> None:
+    response = _ask(studio, "gemini:gemini-2.5-pro", "none")  # the fake refuses budget 0 for it, as Google does
+    config = studio.fakes.gemini_app.state.requests[-1]["body"]["generationConfig"]["thinkingConfig"]
+    assert config == {"thinkingBudget": 128, "includeThoughts": True}
+    assert "cannot turn thinking off" in response.headers["warning"]
+    assert "gemini:gemini-2.5-pro" in response.headers["warning"]
+    with studio.http() as http:
+        listed = {m["id"]: m for m in http.get("/api/models", params={"task": "chat"}).json()["data"]}
+    assert listed["gemini:gemini-2.5-pro"]["capabilities"]["reasoning_off"] is False  # catalog data decides
+    assert listed["gemini:gemini-2.5-flash"]["capabilities"]["reasoning_off"] is True
+
+
+def test_gemini_pro_still_takes_the_other_efforts_as_budgets(studio: Studio) -> None:
+    response = _ask(studio, "gemini:gemini-2.5-pro", "low")
+    config = studio.fakes.gemini_app.state.requests[-1]["body"]["generationConfig"]["thinkingConfig"]
+    assert config == {"thinkingBudget": 1024, "includeThoughts": True}
+    assert "warning" not in response.headers

@@ -17,6 +17,7 @@ Behaviour by model name:
     (any other name)   answers "Echo: <last user text>" in chunks of two words
     *thinking*         thinks (thoughtsTokenCount) unless thinkingBudget is 0, and sends
                        thought parts first when includeThoughts is set
+    *-pro*             cannot stop thinking, as Gemini 2.5 Pro: thinkingBudget 0 -> 400 INVALID_ARGUMENT
     gemini-3*          rejects replayed functionCall parts without a thoughtSignature
     (tools declared)   calls a function (the first allowed or declared one) with
                        {first property: last user text}, unless mode is NONE or the last
@@ -103,6 +104,8 @@ def check_body(body: Any, model: str) -> None:
         if name not in THINKING_FIELDS:
             raise BadRequest(f'Invalid JSON payload received. Unknown name "{name}" at '
                              f"'generation_config.thinking_config': Cannot find field.")
+    if "-pro" in model and (config.get("thinkingConfig") or {}).get("thinkingBudget") == 0:
+        raise BadRequest("Budget 0 is invalid. This model only works in thinking mode.")
     contents = body.get("contents")
     if not contents:
         raise BadRequest("* GenerateContentRequest.contents: contents is not specified")

@@ -50,6 +50,9 @@ PROVIDER = "gemini"
 #: 512 is the smallest budget every 2.5 model accepts (Flash-Lite's floor); 24576 is 2.5 Flash's
 #: ceiling, so "high" is valid on every thinking model.
 THINKING_BUDGETS: dict[str, int] = {"none": 0, "minimal": 512, "low": 1024, "medium": 8192, "high": 24576}
+#: "none" for a model that cannot stop thinking (catalog: capabilities.reasoning_off false): the least
+#: it accepts. 128 is 2.5 Pro's floor; Gemini 3 Pro takes it as its lowest thinking level.
+MIN_THINKING_BUDGET = 128
 
 #: Sent in place of a thought signature we never saw (history from another model, or a client
 #: that dropped it): Gemini 3 rejects replayed function calls without one, and this value is
@@ -77,11 +80,12 @@ _DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+);base64,(?P<data>.*)$"
 # ---- request ------------------------------------------------------------------
 
 
-def to_wire(request: ChatRequest, *, include_thoughts: bool = False) -> dict[str, Any]:
+def to_wire(request: ChatRequest, *, include_thoughts: bool = False, thinking_off: bool = True) -> dict[str, Any]:
     """The GenerateContentRequest body (the model goes in the URL, not the body).
 
     `include_thoughts` asks a thinking model for its thought summaries even when the request
     sets no reasoning_effort; only pass it for models that think (others answer 400).
+    `thinking_off` False: the model refuses a budget of 0, so "none" asks for MIN_THINKING_BUDGET.
     """
     system: list[dict[str, Any]] = []
     contents: list[dict[str, Any]] = []
@@ -111,7 +115,7 @@ def to_wire(request: ChatRequest, *, include_thoughts: bool = False) -> dict[str
         body["tools"] = [{"functionDeclarations": [_declaration(t) for t in request.tools]}]
     if request.tool_choice is not None:
         body["toolConfig"] = {"functionCallingConfig": _calling_config(request.tool_choice)}
-    config = _generation_config(request, include_thoughts)
+    config = _generation_config(request, include_thoughts, thinking_off)
     if config:
         body["generationConfig"] = config
     for key, value in request.extra.items():  # documented pass-through; dicts merge one level
@@ -122,7 +126,7 @@ def to_wire(request: ChatRequest, *, include_thoughts: bool = False) -> dict[str
     return body
 
 
-def _generation_config(request: ChatRequest, include_thoughts: bool) -> dict[str, Any]:
+def _generation_config(request: ChatRequest, include_thoughts: bool, thinking_off: bool) -> dict[str, Any]:
     config: dict[str, Any] = {}
     if request.max_tokens is not None:
         config["maxOutputTokens"] = request.max_tokens
@@ -136,6 +140,8 @@ def _generation_config(request: ChatRequest, include_thoughts: bool) -> dict[str
         config["seed"] = request.seed
     if request.reasoning_effort is not None:
         budget = THINKING_BUDGETS[request.reasoning_effort]
+        if budget == 0 and not thinking_off:
+            budget = MIN_THINKING_BUDGET
         thinking: dict[str, Any] = {"thinkingBudget": budget}
         if budget > 0:
             thinking["includeThoughts"] = True

@@ -18,6 +18,7 @@ class Capabilities(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reasoning: bool = False
+    reasoning_off: bool = True  # a reasoning model can be told not to think (reasoning_effort "none")
     vision: bool = False  # accepts images as input
     tools: bool = False
     web_search: bool = False  # provider-side search tool

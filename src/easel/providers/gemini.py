@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 
-from easel.adapters.gemini_generate import GeminiStreamParser, error_from_body, to_wire
+from easel.adapters.gemini_generate import MIN_THINKING_BUDGET, GeminiStreamParser, error_from_body, to_wire
 from easel.adapters.sse import iter_sse
 from easel.adapters.upstream import open_stream
 from easel.catalog.entry import ModelEntry
@@ -62,9 +62,18 @@ class GeminiProvider(GeminiImagesMixin, Provider):
             raise error_from_body(response.status_code, body, response.headers,
                                   provider=self.name, credentials_env=self.credentials_env)
 
+    def reasoning_effort(self, entry: ModelEntry, effort: str) -> tuple[str | None, str | None]:
+        """As asked; "none" on a model that cannot stop thinking is sent as the least thinking it
+        accepts (the catalog says which: capabilities.reasoning_off), with a warning saying so."""
+        if effort == "none" and not entry.capabilities.reasoning_off:
+            return effort, (f"reasoning_effort 'none' sent as the smallest thinking budget "
+                            f"({MIN_THINKING_BUDGET} tokens): '{entry.id}' cannot turn thinking off")
+        return effort, None
+
     async def stream_chat(self, entry: ModelEntry, request: ChatRequest) -> AsyncIterator[ChatEvent]:
         key = self.require_api_key()
-        body = to_wire(request, include_thoughts=entry.capabilities.reasoning)
+        body = to_wire(request, include_thoughts=entry.capabilities.reasoning,
+                       thinking_off=entry.capabilities.reasoning_off)
         model = entry.upstream_name.removeprefix("models/")
         client = self._http()
         http_request = client.build_request(
