@@ -71,6 +71,8 @@ async def open_studio(settings: Settings, *, run_workers: bool = True) -> AsyncI
     leaderboard = LeaderboardService(votes=VoteStore(database),
                                      known_models=lambda task: [entry.id for entry in arena.usable(task)])
     await jobs.start()
+    await compare.recover_interrupted()  # chat answers a crash cut off: failed, not running forever
+    await arena.recover_interrupted()
     try:
         yield Services(settings=settings, database=database, catalog=catalog, providers=providers,
                        chat=chat, conversations=conversations, jobs=jobs, images=images, assets=assets,

@@ -211,3 +211,23 @@ def test_a_comparison_survives_a_restart(studio: Studio, tmp_path: Any) -> None:
         assert again == body
         follow = http.post(f"/api/comparisons/{body['id']}/turns", json={"prompt": "still here"})
         assert [a["content"] for a in follow.json()["turns"][1]["answers"]] == ["You said: still here"] * 2
+
+
+def test_a_follow_up_while_a_turn_is_being_written_is_a_409(studio: Studio) -> None:
+    with studio.http() as http, http.stream("POST", "/api/comparisons", json={
+            "models": ["fake:fake-echo", "fake:fake-endless"], "prompt": "one", "stream": True}) as streaming:
+        comparison_id = None
+        lines = streaming.iter_lines()  # held, so that leaving the loop does not close the stream
+        for line in lines:
+            if line.startswith("data: ") and comparison_id is None:
+                comparison_id = orjson.loads(line[6:])["comparison"]["id"]
+            if line.startswith("data: ") and '"text"' in line and '"column":1' in line:
+                break  # the endless column is being written
+        with studio.http() as other:
+            refused = other.post(f"/api/comparisons/{comparison_id}/turns", json={"prompt": "two"})
+    assert refused.status_code == 409
+    error = refused.json()["error"]
+    assert error["type"] == "conflict_error" and error["code"] == "turn_running"
+    assert "still running" in error["message"]
+    with studio.http() as http:
+        assert [t["prompt"] for t in http.get(f"/api/comparisons/{comparison_id}").json()["turns"]] == ["one"]

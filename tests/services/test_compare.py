@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from easel.api.deps import Services
-from easel.errors import NotFound
+from easel.errors import Conflict, NotFound
 from easel.services.compare_run import ColumnDelta, ColumnDone, ColumnEvent, ColumnFailed, Emit, run_columns
 from easel.storage.comparisons import ComparisonStore, NewAnswer
 from easel.storage.db import Database
@@ -87,10 +87,15 @@ async def test_turns_are_numbered_per_comparison_and_owned(database: Database) -
     record = await store.create(owner_id=OWNER, task="chat", models=["a:x", "b:y"], title="t")
     answers = [NewAnswer(column=0, model="a:x"), NewAnswer(column=1, model="b:y")]
     first = await store.add_turn(owner_id=OWNER, comparison_id=record.id, prompt="one", options={}, answers=answers)
+    for answer in first.answers:
+        await store.finish_answer(answer_id=answer.id, status="complete", content="ok")
     second = await store.add_turn(owner_id=OWNER, comparison_id=record.id, prompt="two", options={"seed": 1},
                                   answers=answers)
     assert (first.seq, second.seq) == (1, 2)
     await store.finish_answer(answer_id=second.answers[1].id, status="complete", content="done", latency_ms=5)
+    with pytest.raises(Conflict) as refused:  # column 0 of turn 2 is still being written
+        await store.add_turn(owner_id=OWNER, comparison_id=record.id, prompt="three", options={}, answers=answers)
+    assert refused.value.status_code == 409 and refused.value.code == "turn_running"
     detail = await store.get(owner_id=OWNER, comparison_id=record.id)
     assert [t.prompt for t in detail.turns] == ["one", "two"]
     assert detail.turns[1].answers[1].content == "done" and detail.turns[1].options == {"seed": 1}

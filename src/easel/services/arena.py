@@ -6,7 +6,9 @@ Chat battles stream both answers at once through `ChatService`, each through a
 names its own model flags the battle (`leaked`) and its vote is stored excluded. Image
 battles are two `ImageService` jobs; their pictures are served by the battle with the
 metadata that names the model removed. Nothing a client sees before the vote carries a model
-name: not the body, not an id, not an error message (only its code).
+name: not the body, not an id, not an error message (only its code). A chat answer a crash
+left pending (its writer process is gone, see `interrupted`) is marked failed at start-up and
+whenever its battle is read, so the battle says it failed instead of running forever.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from easel.providers.base import ProviderRegistry
 from easel.services.arena_leaks import SentenceFilter, identity_terms
 from easel.services.chat import ChatService, PreparedChat
 from easel.services.images import ImageService
+from easel.services.interrupted import INTERRUPTED_CODE, INTERRUPTED_MESSAGE, Writers
 from easel.storage.assets import AssetStore
 from easel.storage.battles import Answer, BattleRecord, BattleStore, Side
 from easel.storage.votes import VoteOutcome, VoteTask
@@ -54,7 +57,8 @@ BattleEvent = AnswerDelta | AnswerFinished
 
 class ArenaService:
     def __init__(self, *, catalog: Catalog, providers: ProviderRegistry, chat: ChatService, images: ImageService,
-                 assets: AssetStore, battles: BattleStore, rng: random.Random | None = None) -> None:
+                 assets: AssetStore, battles: BattleStore, rng: random.Random | None = None,
+                 writers: Writers | None = None) -> None:
         self.catalog = catalog
         self.providers = providers
         self.chat = chat
@@ -63,6 +67,7 @@ class ArenaService:
         self.battles = battles
         # SystemRandom by default: the draw must not be guessable; tests pass a seeded Random.
         self.rng = rng or random.SystemRandom()
+        self.writers = writers or Writers()
 
     # -- the pool ------------------------------------------------------------------
 
@@ -117,8 +122,9 @@ class ArenaService:
         if task == "chat":
             for entry in (first, second):
                 self._prepare_chat(entry, prompt)  # refusals (context window...) are a 4xx before any row
+            writing = Answer(writer=self.writers.own)
             return await self.battles.create(owner_id=owner_id, task=task, prompt=prompt, model_a=first.id,
-                                             model_b=second.id)
+                                             model_b=second.id, answers=(writing, writing))
         answers = []
         for entry in (first, second):
             job, _ = await self.images.submit_image(owner_id=owner_id, request=ImageRequest(model=entry.id,
@@ -223,7 +229,27 @@ class ArenaService:
 
     async def get(self, *, owner_id: str, battle_id: str, fresh: bool = True) -> BattleRecord:
         battle = await self.battles.get(owner_id=owner_id, battle_id=battle_id)
-        return await self.refresh(battle) if fresh else battle
+        if not fresh:
+            return battle
+        if await self._fail_gone(battle):
+            battle = await self.battles.get(owner_id=owner_id, battle_id=battle_id)
+        return await self.refresh(battle)
+
+    async def _fail_gone(self, battle: BattleRecord) -> bool:
+        """Mark failed the chat answers of this battle a crash left pending; True if there were any."""
+        if battle.task != "chat":
+            return False
+        cut = [side for side in SIDES if battle.answer(side).status == "pending"
+               and self.writers.gone(battle.answer(side).writer, battle.created_at)]
+        for side in cut:
+            answer = battle.answer(side).model_copy(update={"status": "failed", "error": INTERRUPTED_MESSAGE,
+                                                            "error_code": INTERRUPTED_CODE, "writer": None})
+            await self.battles.set_answer(owner_id=battle.owner_id, battle_id=battle.id, side=side, answer=answer)
+        return bool(cut)
+
+    async def recover_interrupted(self) -> int:
+        """Mark failed the chat answers a crash left pending in every battle; answers how many battles (start-up)."""
+        return sum([await self._fail_gone(battle) for battle in await self.battles.unfinished_chat()])
 
     async def list(self, *, owner_id: str, task: VoteTask | None = None, limit: int = 50,
                    offset: int = 0) -> list[BattleRecord]:

@@ -5,17 +5,22 @@ same task, none twice, each is usable with this request), so a bad comparison is
 nothing is stored. It then stores the comparison and its first turn and answers a `TurnRun`:
 the stored turn plus the merged event stream of its columns (`compare_run`). `follow_up`
 sends a new prompt to every column, each with its own history: the shared prompts and that
-column's own earlier answers (a column still answering is not waited for: its answer is
-simply not yet history). `vote` records the best answer of a turn as pairwise votes for
+column's own earlier answers. Turns of one comparison are serialised: a per-comparison lock in
+this process, and the store refuses a turn (409) while an earlier chat answer is running, so
+no follow-up ever reads a half-written answer. A chat answer a crash cut off (its writer
+process is gone, see `interrupted`) is marked failed at start-up and whenever its comparison
+is read, so it never blocks follow-ups or shows "running" forever. `vote` records the best answer of a turn as pairwise votes for
 the leaderboard; `to_conversation` turns one column into a normal conversation.
 """
 
 from __future__ import annotations
 
+import asyncio
 import textwrap
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakValueDictionary
 
 from easel.catalog.catalog import Catalog
 from easel.catalog.entry import ModelEntry
@@ -33,8 +38,11 @@ from easel.services.compare_run import (
 )
 from easel.services.conversations import TurnOptions
 from easel.services.images import ImageService
+from easel.services.interrupted import INTERRUPTED_CODE, INTERRUPTED_MESSAGE, Writers
 from easel.storage.assets import AssetStore
 from easel.storage.comparisons import (
+    AnswerRecord,
+    ComparisonDetail,
     ComparisonRecord,
     ComparisonStore,
     CompareTask,
@@ -74,7 +82,7 @@ class TurnRun:
 class CompareService:
     def __init__(self, *, catalog: Catalog, chat: ChatService, images: ImageService, jobs: JobService,
                  assets: AssetStore, store: ComparisonStore, conversations: ConversationStore,
-                 votes: VoteStore) -> None:
+                 votes: VoteStore, writers: Writers | None = None) -> None:
         self.catalog = catalog
         self.chat = chat
         self.images = images
@@ -83,6 +91,32 @@ class CompareService:
         self.store = store
         self.conversations = conversations
         self.votes = votes
+        self.writers = writers or Writers()
+        self._locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+
+    def _lock(self, comparison_id: str) -> asyncio.Lock:
+        lock = self._locks.get(comparison_id)
+        if lock is None:
+            lock = self._locks[comparison_id] = asyncio.Lock()
+        return lock
+
+    # -- answers a crash cut off -------------------------------------------------------
+
+    async def _fail_gone(self, answers: Sequence[AnswerRecord]) -> int:
+        gone = [a.id for a in answers if self.writers.gone(a.writer, a.created_at)]
+        return await self.store.fail_running(answer_ids=gone, error=INTERRUPTED_MESSAGE, error_code=INTERRUPTED_CODE)
+
+    async def recover_interrupted(self) -> int:
+        """Mark failed every running chat answer whose writer is gone; answers how many (run at start-up)."""
+        return await self._fail_gone(await self.store.running_chat_answers())
+
+    async def _detail(self, owner_id: str, comparison_id: str) -> ComparisonDetail:
+        """The stored comparison, with answers a crash cut off marked failed first."""
+        detail = await self.store.get(owner_id=owner_id, comparison_id=comparison_id)
+        running = [a for t in detail.turns for a in t.answers if a.status == "running" and a.job_id is None]
+        if running and await self._fail_gone(running):
+            detail = await self.store.get(owner_id=owner_id, comparison_id=comparison_id)
+        return detail
 
     # -- checks ----------------------------------------------------------------
 
@@ -176,12 +210,13 @@ class CompareService:
         """A new prompt for every column, each reading its own history."""
         if not prompt.strip():
             raise InvalidRequest("The prompt is empty.", param="prompt")
-        detail = await self.store.get(owner_id=owner_id, comparison_id=comparison_id)
-        entries = [self.catalog.resolve(model, task=detail.task) for model in detail.models]
-        prefix = _prefix(detail.system_prompt, detail.history or [])
-        histories = [[*prefix, *_column_history(detail.turns, column)] for column in range(len(entries))]
-        new_turn = await self._open_turn(owner_id, detail.task, entries, histories, prompt, dict(options or {}))
-        return await new_turn(detail)
+        async with self._lock(comparison_id):
+            detail = await self._detail(owner_id, comparison_id)
+            entries = [self.catalog.resolve(model, task=detail.task) for model in detail.models]
+            prefix = _prefix(detail.system_prompt, detail.history or [])
+            histories = [[*prefix, *_column_history(detail.turns, column)] for column in range(len(entries))]
+            new_turn = await self._open_turn(owner_id, detail.task, entries, histories, prompt, dict(options or {}))
+            return await new_turn(detail)
 
     async def _open_turn(self, owner_id: str, task: CompareTask, entries: Sequence[ModelEntry],
                          histories: Sequence[list[ChatMessage]], prompt: str, options: dict[str, Any]) -> Any:
@@ -195,7 +230,7 @@ class CompareService:
             async def open_chat(comparison: ComparisonRecord) -> TurnRun:
                 turn = await self.store.add_turn(
                     owner_id=owner_id, comparison_id=comparison.id, prompt=prompt,
-                    options=turn_options.model_dump(exclude_none=True),
+                    options=turn_options.model_dump(exclude_none=True), writer=self.writers.own,
                     answers=[NewAnswer(column=i, model=e.id) for i, e in enumerate(entries)])
                 runners = [self._chat_runner(owner_id, answer, p) for answer, p in zip(turn.answers, prepared,
                                                                                       strict=True)]
@@ -223,7 +258,7 @@ class CompareService:
                                              emit=emit)
 
     async def get(self, *, owner_id: str, comparison_id: str) -> ComparisonView:
-        detail = await self.store.get(owner_id=owner_id, comparison_id=comparison_id)
+        detail = await self._detail(owner_id, comparison_id)
         turns = []
         for turn in detail.turns:
             answers = [await image_answer(a, jobs=self.jobs, assets=self.assets, owner_id=owner_id)
@@ -268,7 +303,7 @@ class CompareService:
 
     async def to_conversation(self, *, owner_id: str, comparison_id: str, column: int) -> ConversationDetail:
         """A normal conversation with this column's model: the shared prompts and this column's answers."""
-        detail = await self.store.get(owner_id=owner_id, comparison_id=comparison_id)
+        detail = await self._detail(owner_id, comparison_id)
         if detail.task != "chat":
             raise InvalidRequest("Only a chat comparison can continue as a conversation.", param="comparison_id")
         if not 0 <= column < len(detail.models):

@@ -3,7 +3,8 @@
 Every call names the owner; a battle owned by someone else is reported exactly like a
 missing one (`NotFound`). Recording a vote is one transaction that sets the battle's outcome
 only if it has none yet and writes its row in `votes`, so two racing votes give one vote and
-one `Conflict`.
+one `Conflict`. `unfinished_chat` lists the chat battles an answer of which may be left
+pending by a crash, for the arena's recovery.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select, update
+from sqlalchemy import Text, cast, or_, select, update
 
 from easel.errors import Conflict, NotFound
 from easel.storage.db import Database
@@ -37,6 +38,7 @@ class Answer(BaseModel):
     error: str | None = None
     error_code: str | None = None
     stripped: int = 0  # self-identifying sentences removed before showing
+    writer: str | None = None  # the process streaming a chat answer (see services.interrupted); never shown
 
 
 class BattleRecord(BaseModel):
@@ -92,6 +94,17 @@ class BattleStore:
         async with self.database.session() as session:
             rows = (await session.scalars(query)).all()
         return [BattleRecord.model_validate(row) for row in rows]
+
+    async def unfinished_chat(self) -> list[BattleRecord]:
+        """Every owner's unvoted chat battles with an answer still pending."""
+        # A textual pre-filter that works on both backends' JSON; the status is checked on the records.
+        query = select(Battle).where(Battle.task == "chat", Battle.outcome.is_(None),
+                                     or_(cast(Battle.answer_a, Text).like("%pending%"),
+                                         cast(Battle.answer_b, Text).like("%pending%")))
+        async with self.database.session() as session:
+            rows = (await session.scalars(query)).all()
+        records = [BattleRecord.model_validate(row) for row in rows]
+        return [b for b in records if "pending" in (b.answer_a.status, b.answer_b.status)]
 
     async def set_answer(self, *, owner_id: str, battle_id: str, side: Side, answer: Answer,
                          leaked: bool = False) -> None:

@@ -4,7 +4,11 @@ Every request-facing call names the owner; a comparison owned by someone else is
 exactly like a missing one (`NotFound`). `finish_answer` is the one exception: the compare
 service calls it for an answer it created itself in `add_turn`, after the owner was checked.
 A turn's `seq` is assigned in the write transaction after the comparison row is updated
-(which locks it), so concurrent follow-ups never collide. Results are frozen pydantic records.
+(which locks it), so concurrent follow-ups never collide; in the same transaction a turn is
+refused (`Conflict`) while the previous turn still has chat answers running, so a follow-up
+always reads every earlier answer whole, across processes too. `running_chat_answers` and
+`fail_running` are for the compare service's recovery of answers a crash cut off.
+Results are frozen pydantic records.
 """
 
 from __future__ import annotations
@@ -13,11 +17,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from easel.errors import InvalidRequest, NotFound
+from easel.errors import Conflict, InvalidRequest, NotFound
 from easel.storage.db import Database
 from easel.storage.tables import new_id, utcnow
 from easel.storage.tables_compare import Comparison, ComparisonAnswer, ComparisonTurn
@@ -49,6 +53,7 @@ class AnswerRecord(BaseModel):
     latency_ms: int | None = None
     ttft_ms: int | None = None
     job_id: str | None = None
+    writer: str | None = Field(default=None, exclude=True)  # internal: never shown, see tables_compare
     created_at: datetime
 
 
@@ -131,17 +136,27 @@ class ComparisonStore:
         return ComparisonRecord.model_validate(row)
 
     async def add_turn(self, *, owner_id: str, comparison_id: str, prompt: str, options: dict[str, Any],
-                       answers: Sequence[NewAnswer]) -> TurnRecord:
-        """Append a turn with the next `seq` and its answers (status "running"), in one transaction."""
+                       answers: Sequence[NewAnswer], writer: str | None = None) -> TurnRecord:
+        """Append a turn with the next `seq` and its answers (status "running", chat ones marked with
+        their `writer` process), in one transaction; `Conflict` while an earlier chat answer runs."""
         now = utcnow()
         async with self.database.session() as session, session.begin():
             await _touch(session, owner_id=owner_id, comparison_id=comparison_id)
+            running = await session.scalar(
+                select(func.count()).select_from(ComparisonAnswer)
+                .join(ComparisonTurn, ComparisonAnswer.turn_id == ComparisonTurn.id)
+                .where(ComparisonTurn.comparison_id == comparison_id, ComparisonAnswer.status == "running",
+                       ComparisonAnswer.job_id.is_(None)))
+            if running:
+                raise Conflict(f"A turn is still running in comparison '{comparison_id}'; send the follow-up when "
+                               "every column has answered.", param="comparison_id", code="turn_running")
             last = await session.scalar(select(func.coalesce(func.max(ComparisonTurn.seq), 0))
                                         .where(ComparisonTurn.comparison_id == comparison_id))
             turn = ComparisonTurn(id=new_id("cmpt"), comparison_id=comparison_id, seq=int(last or 0) + 1,
                                   prompt=prompt, options=options, created_at=now)
             rows = [ComparisonAnswer(id=new_id("cmpa"), turn_id=turn.id, column=a.column, model=a.model,
-                                     status="running", content="", job_id=a.job_id, created_at=now)
+                                     status="running", content="", job_id=a.job_id,
+                                     writer=writer if a.job_id is None else None, created_at=now)
                     for a in answers]
             session.add(turn)
             await session.flush()  # the turn before its answers: PostgreSQL checks the foreign key per row
@@ -157,6 +172,27 @@ class ComparisonStore:
         async with self.database.session() as session, session.begin():
             row = (await session.execute(stmt)).scalar_one()
             return AnswerRecord.model_validate(row)
+
+    async def running_chat_answers(self, *, comparison_id: str | None = None) -> list[AnswerRecord]:
+        """Chat answers still marked running (every comparison's, or one comparison's)."""
+        query = select(ComparisonAnswer).where(ComparisonAnswer.status == "running", ComparisonAnswer.job_id.is_(None))
+        if comparison_id is not None:
+            query = query.join(ComparisonTurn, ComparisonAnswer.turn_id == ComparisonTurn.id).where(
+                ComparisonTurn.comparison_id == comparison_id)
+        async with self.database.session() as session:
+            return [AnswerRecord.model_validate(row) for row in (await session.scalars(query)).all()]
+
+    async def fail_running(self, *, answer_ids: Sequence[str], error: str, error_code: str) -> int:
+        """Mark these answers failed if they are still running (a writer that finished meanwhile wins)."""
+        if not answer_ids:
+            return 0
+        stmt = (update(ComparisonAnswer)
+                .where(ComparisonAnswer.id.in_(list(answer_ids)), ComparisonAnswer.status == "running")
+                .values(status="failed", error=error, error_code=error_code)
+                .execution_options(synchronize_session=False))
+        async with self.database.session() as session, session.begin():
+            result = await session.execute(stmt)
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def get(self, *, owner_id: str, comparison_id: str) -> ComparisonDetail:
         async with self.database.session() as session:
