@@ -1,4 +1,5 @@
-"""Build and tear down the world: database, catalog, providers, usage recorder, services.
+"""Build and tear down the world: database, catalog, providers, usage recorder, job workers and
+every service (chat, conversations, images, workflows, compare, arena, leaderboard).
 
 Both the HTTP app (create_app's lifespan) and the CLI open a studio the same way, so
 the CLI works with no server running.
@@ -12,26 +13,26 @@ from contextlib import asynccontextmanager
 from easel.api.deps import Services
 from easel.catalog.catalog import Catalog
 from easel.config import Settings
+from easel.jobs import HandlerRegistry, JobService
 from easel.providers.base import ProviderRegistry
+from easel.services.arena import ArenaService
 from easel.services.chat import ChatService
 from easel.services.chat_attachments import ChatAttachments
-from easel.services.vision_fallback import VisionFallback
-from easel.services.conversations import ConversationService
-from easel.jobs import HandlerRegistry, JobService
-from easel.services.images import ImageService
 from easel.services.chat_images import ChatImages
-from easel.services.workflows import WorkflowService
-from easel.services.web_context import WebContextService
-from easel.services.arena import ArenaService
-from easel.services.leaderboard import LeaderboardService
-from easel.storage.battles import BattleStore
 from easel.services.compare import CompareService
-from easel.storage.comparisons import ComparisonStore
-from easel.storage.votes import VoteStore
+from easel.services.conversations import ConversationService
+from easel.services.images import ImageService
+from easel.services.leaderboard import LeaderboardService
+from easel.services.vision_fallback import VisionFallback
+from easel.services.web_context import WebContextService
+from easel.services.workflows import WorkflowService
 from easel.storage.assets import AssetStore
+from easel.storage.battles import BattleStore
+from easel.storage.comparisons import ComparisonStore
 from easel.storage.db import Database
 from easel.storage.migrate import upgrade_async
 from easel.storage.usage import UsageRecorder
+from easel.storage.votes import VoteStore
 
 
 @asynccontextmanager
@@ -60,15 +61,16 @@ async def open_studio(settings: Settings, *, run_workers: bool = True) -> AsyncI
     jobs = JobService.create(database, handlers, run_workers=run_workers, workers=settings.job_workers,
                              limit_for=lambda model: workflows.concurrency_for(model) or images.concurrency_for(model))
     images.jobs = jobs
+    workflows.jobs = jobs
     conversations.chat_images = ChatImages(store=conversations.store, chat=chat, images=images, jobs=jobs,
                                            settings=settings)
-    workflows.jobs = jobs
+    votes = VoteStore(database)  # comparisons' picks and battles' votes, the leaderboard's input
     compare = CompareService(catalog=catalog, chat=chat, images=images, jobs=jobs, assets=assets,
                              store=ComparisonStore(database), conversations=conversations.store,
-                             votes=VoteStore(database))
+                             votes=votes)
     arena = ArenaService(catalog=catalog, providers=providers, chat=chat, images=images, assets=assets,
                          battles=BattleStore(database))
-    leaderboard = LeaderboardService(votes=VoteStore(database),
+    leaderboard = LeaderboardService(votes=votes,
                                      known_models=lambda task: [entry.id for entry in arena.usable(task)])
     await jobs.start()
     await compare.recover_interrupted()  # chat answers a crash cut off: failed, not running forever
