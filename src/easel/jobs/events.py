@@ -14,13 +14,12 @@ them anyway), never a terminal event.
 
 from __future__ import annotations
 
-import asyncio
-from collections import deque
 from types import TracebackType
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from easel.jobs.mailbox import Mailbox
 from easel.storage.jobs import JobRecord
 
 
@@ -94,32 +93,20 @@ def terminal_event(job: JobRecord) -> TerminalEvent:
 AnyJobEvent = JobSnapshot | JobStarted | JobProgress | JobSucceeded | JobFailed | JobCanceled
 
 
-class Subscription:
+class Subscription(Mailbox[AnyJobEvent]):
     """One subscriber's queue of events for one job. Close it (or use `with`) when done."""
 
     def __init__(self, hub: JobEvents, job_id: str, max_pending: int) -> None:
+        super().__init__()
         self.job_id = job_id
         self._hub = hub
         self._max_pending = max_pending
-        self._pending: deque[AnyJobEvent] = deque()
-        self._ready = asyncio.Event()
 
     def _put(self, event: AnyJobEvent) -> None:
+        # A slow reader skips progress events beyond the backlog; state changes always arrive.
         if isinstance(event, JobProgress) and len(self._pending) >= self._max_pending:
             return
-        self._pending.append(event)
-        self._ready.set()
-
-    async def next(self, timeout: float | None = None) -> AnyJobEvent | None:
-        """The next event, or None when `timeout` seconds pass without one."""
-        if not self._pending:
-            self._ready.clear()
-            try:
-                async with asyncio.timeout(timeout):
-                    await self._ready.wait()
-            except TimeoutError:
-                return None
-        return self._pending.popleft()
+        self.put(event)
 
     def close(self) -> None:
         self._hub._unsubscribe(self)

@@ -12,35 +12,18 @@ tables (see `WorkflowService.events`).
 
 from __future__ import annotations
 
-import asyncio
-from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from easel.jobs.mailbox import Mailbox
 from easel.storage.workflows import StepRecord
 
 
-class RunFeed:
-    """One follower's queue of changes to one run: a step record, or None for "read the run"."""
+class RunFeed(Mailbox[StepRecord | None]):
+    """One follower's queue of changes to one run: a step record, or None for "read the run".
 
-    def __init__(self) -> None:
-        self._pending: deque[StepRecord | None] = deque()
-        self._ready = asyncio.Event()
-
-    def put(self, change: StepRecord | None) -> None:
-        self._pending.append(change)
-        self._ready.set()
-
-    async def next(self, timeout: float) -> StepRecord | None:
-        """The next change; None when told to re-read the run or after `timeout` seconds of quiet."""
-        if not self._pending:
-            self._ready.clear()
-            try:
-                async with asyncio.timeout(timeout):
-                    await self._ready.wait()
-            except TimeoutError:
-                return None
-        return self._pending.popleft()
+    `next(timeout)` gives None both when told to re-read the run and after `timeout` seconds of quiet.
+    """
 
     def drain(self) -> list[StepRecord]:
         """The step changes still queued (at the run's end), without waiting."""
