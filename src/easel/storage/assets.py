@@ -187,6 +187,7 @@ class AssetStore:
         settings: Mapping[str, Any] | None = None,
         job_id: str | None = None,
         source_asset_id: str | None = None,
+        filename: str | None = None,
     ) -> AssetRecord:
         """Store an output our own code produced (an encoded video, a rendered document) as it is.
         Not for user uploads: nothing but `poster` (a still in PNG, JPEG or WebP, from which the
@@ -200,7 +201,7 @@ class AssetStore:
                                  thumbnail=thumb)
         return await self._store(prepared, owner_id=owner_id, kind=kind, origin="generated", prompt=prompt,
                                  model=model, seed=seed, settings=_as_json(settings), job_id=job_id,
-                                 source_asset_id=source_asset_id)
+                                 source_asset_id=source_asset_id, filename=_clean_filename(filename))
 
     # -- reading ----------------------------------------------------------------------
 
