@@ -19,6 +19,10 @@ Behaviour by model name:
                        thought parts first when includeThoughts is set
     *-pro*             cannot stop thinking, as Gemini 2.5 Pro: thinkingBudget 0 -> 400 INVALID_ARGUMENT
     gemini-3*          rejects replayed functionCall parts without a thoughtSignature
+    (google_search)    a tool {"google_search": {}} (or "googleSearch") grounds the answer: the last
+                       chunk carries groundingMetadata with GROUNDING_SOURCES and supports
+                       tying the question's text to sources 0 and 1, the whole answer to 0
+                       (source 2 is retrieved but supports nothing)
     (tools declared)   calls a function (the first allowed or declared one) with
                        {first property: last user text}, unless mode is NONE or the last
                        turn is a functionResponse, which it answers with "Result: <json>"
@@ -56,6 +60,14 @@ GENERATION_FIELDS = {"stopSequences", "responseMimeType", "responseSchema", "res
                      "topK", "seed", "presencePenalty", "frequencyPenalty", "responseLogprobs",
                      "logprobs", "thinkingConfig", "mediaResolution", "speechConfig"}
 THINKING_FIELDS = {"thinkingBudget", "includeThoughts", "thinkingLevel"}
+TOOL_FIELDS = {"functionDeclarations", "google_search", "googleSearch", "google_search_retrieval",
+               "googleSearchRetrieval", "codeExecution", "code_execution", "url_context", "urlContext"}
+#: what a grounded answer cites, as Google sends it: redirect URIs, domain titles
+GROUNDING_SOURCES = (
+    {"uri": "https://vertexaisearch.cloud.google.com/grounding-api-redirect/lantern", "title": "news.example"},
+    {"uri": "https://vertexaisearch.cloud.google.com/grounding-api-redirect/quillton", "title": "archive.example"},
+    {"uri": "https://vertexaisearch.cloud.google.com/grounding-api-redirect/unrelated", "title": "other.example"},
+)
 STATUS_NAMES = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
                 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
 MESSAGES = {
@@ -120,6 +132,13 @@ def check_body(body: Any, model: str) -> None:
                 raise BadRequest(f"Function call is missing a thought_signature in functionCall parts. "
                                  f"Content block index: {i}.")
     for tool in body.get("tools") or []:
+        for name in tool:
+            if name not in TOOL_FIELDS:
+                raise BadRequest(f'Invalid JSON payload received. Unknown name "{name}" at \'tools[0]\': '
+                                 "Cannot find field.")
+        if "google_search_retrieval" in tool or "googleSearchRetrieval" in tool:
+            raise BadRequest("google_search_retrieval is not supported for this model. "
+                             "Please use google_search tool instead.")
         for declaration in tool.get("functionDeclarations") or []:
             if "parameters" in declaration and "parametersJsonSchema" in declaration:
                 raise BadRequest("parameters and parametersJsonSchema are mutually exclusive.")
@@ -220,7 +239,33 @@ def answer_chunks(model: str, body: dict[str, Any]) -> list[dict[str, Any]]:
                          reason if last else None))
     if model == "safety":
         out = out[:1] + [chunk(model, response_id, [], usage(prompt, sent, 0), "SAFETY")]
+    if grounded(body) and out and "candidates" in out[-1]:
+        answer = "".join(p["text"] for p in parts if "text" in p and not p.get("thought"))
+        out[-1]["candidates"][0]["groundingMetadata"] = grounding(answer, last_user_text(body["contents"]))
     return out
+
+
+def grounded(body: dict[str, Any]) -> bool:
+    return any("google_search" in t or "googleSearch" in t for t in body.get("tools") or [])
+
+
+def grounding(answer: str, question: str) -> dict[str, Any]:
+    """Google's groundingMetadata for `answer`: segment offsets in UTF-8 bytes, as Google counts them."""
+    supports = []
+    encoded = answer.encode("utf-8")
+    start = encoded.find(question.encode("utf-8")) if question else -1
+    if start >= 0:
+        segment = {"startIndex": start, "endIndex": start + len(question.encode("utf-8")), "text": question}
+        supports.append({"segment": segment, "groundingChunkIndices": [0, 1], "confidenceScores": [0.9, 0.7]})
+    if answer:  # proto JSON leaves out a startIndex of 0
+        supports.append({"segment": {"endIndex": len(encoded), "text": answer}, "groundingChunkIndices": [0],
+                         "confidenceScores": [0.8]})
+    return {
+        "webSearchQueries": [question],
+        "searchEntryPoint": {"renderedContent": "<div class=\"container\">search suggestions</div>"},
+        "groundingChunks": [{"web": dict(source)} for source in GROUNDING_SOURCES],
+        "groundingSupports": supports,
+    }
 
 
 # ---- the app ------------------------------------------------------------------

@@ -17,6 +17,7 @@ Mapping, OpenAI vocabulary -> Gemini:
   THINKING_BUDGETS and `includeThoughts` so the thoughts come back apart from the answer.
 
 And back: parts with `thought: true` -> ReasoningDelta, other text -> TextDelta,
+`groundingMetadata` -> Citations (easel.adapters.gemini_grounding),
 `functionCall` -> ToolCallDelta (args JSON-encoded), `usageMetadata` -> Usage (completion =
 candidates + thoughts), `finishReason` -> Finish. Usage is cumulative in every chunk, so the
 parser keeps the last one and emits it once, with Finish, when the stream is over.
@@ -29,6 +30,7 @@ import re
 import uuid
 from typing import Any
 
+from easel.adapters.gemini_grounding import GroundingCitations
 from easel.adapters.upstream import error_for_status
 from easel.errors import InvalidRequest, UnsupportedParameter, UpstreamBadRequest, UpstreamError, UpstreamRateLimited
 from easel.tasks.chat import (
@@ -118,9 +120,11 @@ def to_wire(request: ChatRequest, *, include_thoughts: bool = False, thinking_of
     config = _generation_config(request, include_thoughts, thinking_off)
     if config:
         body["generationConfig"] = config
-    for key, value in request.extra.items():  # documented pass-through; dicts merge one level
+    for key, value in request.extra.items():  # documented pass-through; dicts merge one level, lists extend
         if isinstance(value, dict) and isinstance(body.get(key), dict):
             body[key] = {**body[key], **value}
+        elif isinstance(value, list) and isinstance(body.get(key), list):  # google_search beside functions
+            body[key] = [*body[key], *value]
         else:
             body[key] = value
     return body
@@ -312,6 +316,7 @@ class GeminiStreamParser:
         self.tool_calls = 0
         self.usage: Usage | None = None
         self.finish_reason: FinishReason | None = None
+        self.grounding = GroundingCitations()
 
     @property
     def finished(self) -> bool:
@@ -328,7 +333,14 @@ class GeminiStreamParser:
             else:
                 if isinstance(event, ToolCallDelta):
                     self.tool_calls += 1
+                elif isinstance(event, TextDelta):
+                    self.grounding.text(event.text)
                 out.append(event)
+        candidates = chunk.get("candidates")
+        if isinstance(candidates, list) and candidates and isinstance(candidates[0], dict):
+            cited = self.grounding.feed(candidates[0])  # Google Search grounding's sources, if it searched
+            if cited is not None:
+                out.append(cited)
         return out
 
     def close(self) -> list[ChatEvent]:

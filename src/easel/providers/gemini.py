@@ -7,12 +7,15 @@ How it is spoken lives in `easel.adapters.gemini_generate`.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 
 from easel.adapters.gemini_generate import MIN_THINKING_BUDGET, GeminiStreamParser, error_from_body, to_wire
+from easel.adapters.gemini_grounding import GOOGLE_SEARCH_TOOL
 from easel.adapters.sse import iter_sse
 from easel.adapters.upstream import open_stream
 from easel.catalog.entry import ModelEntry
@@ -69,6 +72,10 @@ class GeminiProvider(GeminiImagesMixin, Provider):
             return effort, (f"reasoning_effort 'none' sent as the smallest thinking budget "
                             f"({MIN_THINKING_BUDGET} tokens): '{entry.id}' cannot turn thinking off")
         return effort, None
+
+    def native_web_search(self, entry: ModelEntry) -> dict[str, Any] | None:
+        """Grounding with Google Search, for the models the catalog says can search (capabilities.web_search)."""
+        return copy.deepcopy(GOOGLE_SEARCH_TOOL) if entry.capabilities.web_search else None
 
     async def stream_chat(self, entry: ModelEntry, request: ChatRequest) -> AsyncIterator[ChatEvent]:
         key = self.require_api_key()

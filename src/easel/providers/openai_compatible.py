@@ -48,7 +48,7 @@ from easel.adapters.sse import SSEvent
 from easel.adapters.upstream import error_for_status
 from easel.catalog.entry import Capabilities, ModelEntry
 from easel.config import EndpointConfig, Settings
-from easel.errors import ContextWindowExceeded, UpstreamBadRequest, UpstreamError, UpstreamTimeout
+from easel.errors import ContextWindowExceeded, InvalidRequest, UpstreamBadRequest, UpstreamError, UpstreamTimeout
 from easel.providers.base import Availability, Provider
 from easel.providers.image_openai import OpenAIImagesMixin
 from easel.services.reasoning import EffortControl
@@ -129,6 +129,8 @@ class Profile:
     effort: EffortControl = field(default_factory=EffortControl)
     #: body fields that turn on the host's server-side web search (chat completions), if it has one
     native_web_search: dict[str, Any] | None = None
+    #: why the host's own search cannot be asked for on chat completions (a 400 says so), if it cannot
+    native_web_search_refusal: str | None = None
 
     @classmethod
     def from_endpoint(cls, endpoint: EndpointConfig) -> Profile:
@@ -154,9 +156,18 @@ BUILTIN_PROFILES: tuple[Profile, ...] = (
             dialect=Dialect(max_tokens_field="max_completion_tokens", reasoning_history_field=None),
             native_web_search={"web_search_options": {}}),
     # xAI: only the grok-3-mini family takes reasoning_effort (low or high); grok-4 and later
-    # always reason and answer 400 to the field.
+    # always reason and answer 400 to the field. Its Live Search (`search_parameters` with mode,
+    # sources, return_citations, answered with a `citations` list of URLs) is gone from chat
+    # completions: api.x.ai answers it with 410 Gone, "Live search is deprecated. Please switch to
+    # the Agent Tools API" (docs.x.ai/docs/guides/tools/overview; verified against api.x.ai in
+    # github.com/vercel/ai/pull/15713, May 2026). Its web_search/x_search tools run only on the
+    # Responses API (/v1/responses), which this provider does not speak.
     Profile("xai", "xAI", "https://api.x.ai/v1", "XAI_API_KEY", dialect=_NO_HISTORY,
-            effort=EffortControl(levels=("low", "high"), models=("grok-3-mini*",))),
+            effort=EffortControl(levels=("low", "high"), models=("grok-3-mini*",)),
+            native_web_search_refusal=(
+                "xAI retired Live Search (search_parameters) from chat completions (it answers 410 Gone); "
+                "its web_search and x_search tools run only on xAI's Responses API, which easel does not "
+                "call yet. Leave web_search_backend unset to use easel's own search.")),
     # DeepSeek's reasoner has no effort control (it ignores the field)
     Profile("deepseek", "DeepSeek", "https://api.deepseek.com", "DEEPSEEK_API_KEY",
             effort=EffortControl(levels=())),
@@ -222,6 +233,10 @@ class OpenAICompatibleProvider(OpenAIImagesMixin, Provider):
         ]
 
     def native_web_search(self, entry: ModelEntry) -> dict[str, Any] | None:
+        if self.profile.native_web_search_refusal:
+            raise InvalidRequest(f"Model '{entry.id}' cannot use its provider's own web search: "
+                                 f"{self.profile.native_web_search_refusal}",
+                                 param="web_search_backend", code="unsupported_parameter")
         return dict(self.profile.native_web_search) if self.profile.native_web_search else None
 
     # -- work ----------------------------------------------------------------
