@@ -50,6 +50,21 @@ export async function mount(root, { params } = {}) {
   if (board.unrated.length) {
     body.append(h("details", { class: "board-unrated" },
       h("summary", {}, `Unrated: ${board.unrated.length} model${board.unrated.length === 1 ? "" : "s"} with no votes yet`),
-      h("ul", {}, board.unrated.map((m) => h("li", {}, m.model)))));
+      unratedGroups(board.unrated)));
   }
+}
+
+// The unrated list can hold a hundred ids: grouped by provider (the id's prefix), largest group last.
+function unratedGroups(unrated) {
+  const groups = new Map();
+  for (const { model } of unrated) {
+    const provider = model.includes(":") ? model.slice(0, model.indexOf(":")) : "other";
+    if (!groups.has(provider)) groups.set(provider, []);
+    groups.get(provider).push(model);
+  }
+  const sorted = [...groups].sort((a, b) => a[1].length - b[1].length || a[0].localeCompare(b[0]));
+  return h("div", { class: "board-unrated-groups" }, sorted.map(([provider, ids]) =>
+    h("section", { class: "board-unrated-group", dataset: { provider }, "aria-label": `Unrated ${provider} models` },
+      h("h3", {}, provider, h("span", { class: "muted" }, ` ${ids.length}`)),
+      h("ul", {}, ids.sort().map((id) => h("li", {}, id))))));
 }

@@ -38,7 +38,7 @@ export function badges(model) {
   ];
 }
 
-function groupOrder(models) {
+export function groupOrder(models) {
   const groups = new Map();
   for (const model of models) {
     if (!groups.has(model.provider)) groups.set(model.provider, []);
