@@ -8,6 +8,7 @@ import { h } from "../../ui.js";
 import { groupOrder } from "../chat/models.js";
 
 const KEY = (task) => `easel.arena.pool.${task}`;
+const CHIPS_SHOWN = 12; // beyond this ("select all usable") the ticks in the list tell the rest
 
 function remembered(task) {
   try {
@@ -104,7 +105,7 @@ export function poolPicker() {
 
   function render() {
     for (const box of list.querySelectorAll("input[type=checkbox]")) box.checked = chosen.includes(box.value);
-    chips.replaceChildren(...chosen.map((id) => {
+    chips.replaceChildren(...chosen.slice(0, CHIPS_SHOWN).map((id) => {
       const model = byId.get(id);
       const unusable = model && !model.available;
       return h("li", { class: `arena-chip${unusable ? " unusable" : ""}`, dataset: { id },
@@ -112,6 +113,9 @@ export function poolPicker() {
       id, unusable ? h("span", { class: "arena-chip-note" }, " (not usable now)") : null,
       h("button", { type: "button", "aria-label": `Remove ${id}`, onclick: () => toggle(id, false) }, "×"));
     }));
+    if (chosen.length > CHIPS_SHOWN) {
+      chips.append(h("li", { class: "arena-chip-more muted small" }, `and ${chosen.length - CHIPS_SHOWN} more, ticked in the list`));
+    }
     const usable = usableIds().length;
     hint.textContent = chosen.length
       ? `${chosen.length} picked: battles draw two of these.`
@@ -129,10 +133,12 @@ export function poolPicker() {
   async function load(nextTask) {
     task = nextTask;
     chosen = remembered(task);
+    let data = [];
     try {
-      const { data } = await api(`/api/models?task=${encodeURIComponent(task)}`);
-      models = data;
-    } catch { models = []; }
+      ({ data } = await api(`/api/models?task=${encodeURIComponent(task)}`));
+    } catch { /* an empty list says so */ }
+    if (task !== nextTask) return; // the task changed again while this list was loading
+    models = data;
     byId = new Map(models.map((m) => [m.id, m]));
     build();
     filter();
