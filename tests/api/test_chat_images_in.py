@@ -54,8 +54,8 @@ def test_a_model_without_vision_is_sent_the_text_easel_read(studio: Studio) -> N
              {"type": "image_url", "image_url": {"url": _data_url(text_picture("TOTAL 88"))}}]
     reply, _ = _turn(studio, "fake:fake-echo", parts)
     # the echo shows exactly what the model read in place of the picture
-    assert reply["content"].startswith(f"You said: {QUESTION}[Image 1, described by easel because fake:fake-echo "
-                                       'cannot see images: text read by OCR: "TOTAL 88"')
+    assert reply["content"].startswith('You said: [The attached image 1 contains this text: "TOTAL 88". It is ')
+    assert reply["content"].endswith(f"(easel read it with OCR because fake:fake-echo cannot see images.)]\n{QUESTION}")
     # the inline picture was kept as an uploaded asset, which the message refers to
     with studio.http() as http:
         stored = http.get(f"/api/conversations/{reply['conversation_id']}").json()["messages"][0]
@@ -70,8 +70,8 @@ def test_a_follow_up_still_reads_the_earlier_image(studio: Studio) -> None:
     with studio.http() as http:
         http.post(f"/api/conversations/{first['conversation_id']}/messages", json={"content": "and now?"})
     sent = studio.fakes.openai_app.state.requests[-1]["messages"]
-    assert sent[0]["content"][1]["text"].startswith("[Image 1, described by easel")
-    assert 'OCR: "PELICAN"' in sent[0]["content"][1]["text"]
+    assert sent[0]["content"][0]["text"].startswith('[The attached image 1 contains this text: "PELICAN"')
+    assert sent[0]["content"][1] == {"type": "text", "text": "Keep this."}
 
 
 @pytest.mark.parametrize("model", ["xai:grok-4", "anthropic:claude-sonnet-4-5", "gemini:gemini-2.5-flash"])
@@ -102,7 +102,7 @@ def test_the_openai_api_describes_images_for_a_model_without_vision(client: open
         {"type": "text", "text": QUESTION},
         {"type": "image_url", "image_url": {"url": _data_url(text_picture("INVOICE 4721"))}}]}])
     assert "cannot see images" in raw.headers["warning"]
-    assert 'text read by OCR: "INVOICE 4721"' in raw.parse().choices[0].message.content
+    assert 'image 1 contains this text: "INVOICE 4721"' in raw.parse().choices[0].message.content
 
 
 @pytest.mark.parametrize(("part", "status", "wording"), [

@@ -29,7 +29,7 @@ def test_ocr_reads_the_text_in_a_picture(fallback: VisionFallback) -> None:
     assert description.ocr_text == "INVOICE 4721"
     assert description.labels[:2] == ["640x200 pixels", "landscape"]
     assert "white" in description.labels[2] and "drawing, screenshot or document" in description.labels[3]
-    assert 'text read by OCR: "INVOICE 4721"' in description.sentence()
+    assert description.sentence().startswith('contains this text: "INVOICE 4721". It is 640x200 pixels')
 
 
 def test_other_formats_are_read_too(fallback: VisionFallback) -> None:
@@ -42,7 +42,7 @@ def test_a_picture_without_text_says_so(fallback: VisionFallback) -> None:
     image.save(out, "PNG")
     description = fallback.describe_sync(out.getvalue())
     assert description.ocr_text == ""
-    assert description.sentence().startswith("no text found by OCR; 300x400 pixels, portrait, mostly red")
+    assert description.sentence().startswith("has no text easel could read. It is 300x400 pixels, portrait, mostly red")
 
 
 def test_a_noisy_picture_is_labelled_a_photo() -> None:

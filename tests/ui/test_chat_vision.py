@@ -49,7 +49,7 @@ def test_an_image_alone_can_be_sent_and_a_wrong_file_is_refused(page: Page, tmp_
     expect(page.locator(".attach-strip .attach-thumb")).to_have_count(1)
     page.get_by_label("Message", exact=True).press("Enter")
     answer = answers(page).nth(0)
-    expect(answer.locator(".md")).to_contain_text('text read by OCR: "TOTAL 88"', timeout=30_000)
+    expect(answer.locator(".md")).to_contain_text('contains this text: "TOTAL 88"', timeout=30_000)
 
 
 def test_think_first_shows_the_plan_as_reasoning_and_says_so(page: Page) -> None:

@@ -203,6 +203,7 @@ class ChatAttachments:
             parts = normalise_parts(message.content, strict=False, where=f"messages[{position}].content")
             out: list[dict[str, Any]] = []
             number = 0
+            descriptions: list[dict[str, Any]] = []
             for part in parts:
                 url = _image_url(part)
                 if url is None:
@@ -215,13 +216,16 @@ class ChatAttachments:
                     continue
                 data, asset_id = await self._bytes(owner_id, url, where, prepared.entry.id)
                 description = await self.fallback.describe(data)
-                out.append({"type": "text", "text": f"[Image {number}, described by easel because "
-                                                    f"{prepared.entry.id} cannot see images: {description.sentence()}]"})
+                descriptions.append({"type": "text", "text": (
+                    f"[The attached image {number} {description.sentence()}. (easel read it with OCR because "
+                    f"{prepared.entry.id} cannot see images.)]\n")})
                 if position == last_user:
                     described.append({"index": number, "ocr_text": description.ocr_text,
                                       "labels": description.labels, "method": description.method,
                                       "asset_id": asset_id})
-            rewritten.append(message.model_copy(update={"content": out}))
+            # Descriptions go before the question: small models answer from what they read last, and
+            # then answer the question about the text rather than drift.
+            rewritten.append(message.model_copy(update={"content": descriptions + out}))
         prepared.request = prepared.request.model_copy(update={"messages": rewritten})
         if described:
             prepared.extras["attachments_described"] = described

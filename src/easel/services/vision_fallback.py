@@ -51,8 +51,9 @@ class ImageDescription:
     method: str = OCR_METHOD
 
     def sentence(self) -> str:
-        text = f'text read by OCR: "{self.ocr_text}"' if self.ocr_text else "no text found by OCR"
-        return f"{text}; {', '.join(self.labels)}" if self.labels else text
+        """What follows "The attached image 1 ": the text first, since that is what is asked about most."""
+        text = f'contains this text: "{self.ocr_text}"' if self.ocr_text else "has no text easel could read"
+        return f"{text}. It is {', '.join(self.labels)}" if self.labels else text
 
 
 def _colour_name(rgb: tuple[int, int, int]) -> str:
