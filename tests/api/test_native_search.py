@@ -1,8 +1,10 @@
-"""Provider-native web search through the API: Gemini's grounding with Google Search, and xAI's refusal.
+"""Provider-native web search through the API: Gemini's grounding with Google Search, Anthropic's
+web_search server tool, and xAI's refusal.
 
 The Gemini fake grounds an answer when the request carries the google_search tool, sending
-groundingMetadata on the last chunk as Google does; easel turns it into citations on the
-chat completion (streamed and not) and on the stored conversation turn.
+groundingMetadata on the last chunk as Google does; the Anthropic fake searches when the
+request carries web_search_20250305 and cites its results in citations_delta events. easel
+turns both into citations on the chat completion (streamed and not) and on the stored turn.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import openai
 import pytest
 
 from tests.api.conftest import Studio, sse_events
+from tests.fakes.anthropic_fake import SEARCH_RESULTS
 from tests.fakes.gemini_fake import GROUNDING_SOURCES
 
 QUESTION = "When is the Quillton lantern festival held?"
@@ -83,10 +86,47 @@ def test_without_native_search_gemini_gets_no_search_tool_and_answers_without_ci
     assert "citations" not in (reply.model_extra or {})
 
 
-@pytest.mark.parametrize("model", ["gemini:gemma-4-31b-it", "xai:grok-4.3"])
+CLAUDE = "anthropic:claude-sonnet-4-5"
+CLAUDE_EXPECTED = [
+    {"index": 1, "title": "Lantern festival news", "url": SEARCH_RESULTS[0]["url"],
+     "quote": SEARCH_RESULTS[0]["cited_text"], "cited": True},
+    {"index": 2, "title": "Quillton archive", "url": SEARCH_RESULTS[1]["url"],
+     "quote": SEARCH_RESULTS[1]["cited_text"], "cited": True},
+    {"index": 3, "title": "Unrelated page", "url": SEARCH_RESULTS[2]["url"], "quote": "", "cited": False},
+]
+
+
+def test_anthropic_native_search_sends_the_web_search_tool_and_returns_its_citations(client: openai.OpenAI,
+                                                                                      studio: Studio) -> None:
+    question = [{"role": "user", "content": QUESTION}]
+    whole = client.chat.completions.create(model=CLAUDE, messages=question, extra_body=NATIVE)
+    sent = studio.fakes.anthropic_app.state.requests[-1]
+    assert sent["tools"] == [{"type": "web_search_20250305", "name": "web_search", "max_uses": 5}]
+    assert sent["messages"] == [{"role": "user", "content": [{"type": "text", "text": QUESTION}]}]
+    assert whole.choices[0].message.content == f"You said: {QUESTION}"
+    assert whole.model_extra["citations"] == CLAUDE_EXPECTED
+
+    chunks = list(client.chat.completions.create(model=CLAUDE, messages=question, stream=True, extra_body=NATIVE))
+    streamed = [c.model_extra["citations"] for c in chunks if (c.model_extra or {}).get("citations")]
+    # the results first (all uncited), then each citation as it arrives, before the text it supports
+    assert [[c["cited"] for c in s] for s in streamed] == [[False, False, False], [True, False, False],
+                                                           [True, True, False]]
+    assert streamed[-1] == CLAUDE_EXPECTED
+
+    with studio.http() as http:
+        conv = http.post("/api/conversations", json={"model": CLAUDE}).json()
+        turn = http.post(f"/api/conversations/{conv['id']}/messages", json={"content": QUESTION, **NATIVE})
+        assert turn.status_code == 200, turn.text
+        detail = http.get(f"/api/conversations/{conv['id']}").json()
+    assert detail["messages"][-1]["extras"]["citations"] == CLAUDE_EXPECTED
+    assert detail["messages"][-1]["content"] == f"You said: {QUESTION}"
+
+
+@pytest.mark.parametrize("model", ["gemini:gemma-4-31b-it", "anthropic:claude-haiku-4-5", "xai:grok-4.3"])
 def test_native_search_where_the_model_has_none_is_a_clear_400(client: openai.OpenAI, studio: Studio,
                                                                 model: str) -> None:
-    sent_before = (len(studio.fakes.gemini_app.state.requests), len(studio.fakes.openai_app.state.requests))
+    apps = (studio.fakes.gemini_app, studio.fakes.anthropic_app, studio.fakes.openai_app)
+    sent_before = [len(app.state.requests) for app in apps]
     with pytest.raises(openai.BadRequestError) as caught:
         client.chat.completions.create(model=model, messages=[{"role": "user", "content": QUESTION}],
                                        extra_body=NATIVE)
@@ -95,4 +135,4 @@ def test_native_search_where_the_model_has_none_is_a_clear_400(client: openai.Op
     assert model in error["message"]
     if model.startswith("xai:"):  # says why: xAI moved its search off chat completions
         assert "Live Search" in error["message"] and "Responses API" in error["message"]
-    assert (len(studio.fakes.gemini_app.state.requests), len(studio.fakes.openai_app.state.requests)) == sent_before
+    assert [len(app.state.requests) for app in apps] == sent_before  # refused before any upstream call

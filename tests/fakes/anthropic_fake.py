@@ -12,6 +12,9 @@ Whatever the model, `thinking: {type: enabled}` puts a thinking block before the
 `tools` (unless tool_choice is none) answers with tool_use: one call for each tool named in
 the last user message, else the first tool. A user turn that holds tool results is answered
 "Tool said: ...". `stop_sequences` and `max_tokens` cut the text as upstream would.
+The `web_search_20250305` server tool searches first: a server_tool_use block, a
+web_search_tool_result listing SEARCH_RESULTS, then the text citing results 0 and 1
+(streamed as citations_delta before its text deltas); result 2 is found but not cited.
 """
 
 from __future__ import annotations
@@ -39,6 +42,15 @@ ERROR_MODELS: dict[str, tuple[int, str, str]] = {
     "error-context": (400, "invalid_request_error", "prompt is too long: 250000 tokens > 200000 maximum"),
 }
 RETRY_AFTER = "7"
+WEB_SEARCH_TOOL_TYPE = "web_search_20250305"
+#: what the server-side web search finds, as Anthropic lists it (cited_text: the passage quoted)
+SEARCH_RESULTS = (
+    {"url": "https://news.example/lantern-festival", "title": "Lantern festival news",
+     "cited_text": "The Quillton lantern festival is held on the 14th of March."},
+    {"url": "https://archive.example/quillton", "title": "Quillton archive",
+     "cited_text": "Lanterns have lit the Quillton pier every March since 1901."},
+    {"url": "https://other.example/unrelated", "title": "Unrelated page", "cited_text": "Nothing about lanterns."},
+)
 
 MODELS = {
     **{name: f"HTTP {status} {kind}" for name, (status, kind, _) in ERROR_MODELS.items()},
@@ -103,6 +115,11 @@ def _validate(body: Any) -> str | None:
             return "`max_tokens` must be greater than `thinking.budget_tokens`"
         if body.get("temperature") not in (None, 1):
             return "`temperature` may only be set to 1 when thinking is enabled"
+    for i, tool in enumerate(body.get("tools") or []):
+        if tool.get("type", "custom") not in ("custom", WEB_SEARCH_TOOL_TYPE):
+            return f"tools.{i}: Input tag '{tool.get('type')}' found using 'type' does not match any of the expected tags"
+        if tool.get("type") == WEB_SEARCH_TOOL_TYPE and tool.get("name") != "web_search":
+            return f"tools.{i}.name: Input should be 'web_search'"
     temperature = body.get("temperature")
     if temperature is not None and not 0 <= temperature <= 1:
         return "temperature: Input should be less than or equal to 1"
@@ -110,7 +127,7 @@ def _validate(body: Any) -> str | None:
 
 
 def _tool_calls(body: dict[str, Any], prompt: str) -> list[dict[str, Any]]:
-    tools = body.get("tools") or []
+    tools = [t for t in body.get("tools") or [] if t.get("type", "custom") == "custom"]  # not server tools
     choice = body.get("tool_choice") or {"type": "auto"}
     if not tools or choice.get("type") == "none":
         return []
@@ -152,7 +169,15 @@ def _answer(body: dict[str, Any]) -> tuple[list[dict[str, Any]], str, dict[str, 
     words = text.split(" ")
     if len(words) > body["max_tokens"]:
         words, stop_reason, calls = words[: body["max_tokens"]], "max_tokens", []
-    blocks.append({"type": "text", "text": " ".join(words)})
+    searching = any(t.get("type") == WEB_SEARCH_TOOL_TYPE for t in body.get("tools") or []) and not results
+    if searching:
+        blocks += _search_blocks(prompt)
+    text_block: dict[str, Any] = {"type": "text", "text": " ".join(words)}
+    if searching:
+        text_block["citations"] = [{"type": "web_search_result_location", "url": r["url"], "title": r["title"],
+                                    "encrypted_index": "ZmFrZQ==", "cited_text": r["cited_text"]}
+                                   for r in SEARCH_RESULTS[:2]]
+    blocks.append(text_block)
     blocks.extend(calls)
     input_tokens = sum(len(_text_of(m["content"]).split()) for m in body["messages"])
     input_tokens += len(str(body.get("system") or "").split())
@@ -160,6 +185,13 @@ def _answer(body: dict[str, Any]) -> tuple[list[dict[str, Any]], str, dict[str, 
     usage = {"input_tokens": input_tokens, "cache_creation_input_tokens": 0,
              "cache_read_input_tokens": cached, "output_tokens": len(words) + 2 * len(calls)}
     return blocks, stop_reason, usage
+
+
+def _search_blocks(query: str) -> list[dict[str, Any]]:
+    found = [{"type": "web_search_result", "url": r["url"], "title": r["title"],
+              "encrypted_content": "ZmFrZQ==", "page_age": "March 1, 2026"} for r in SEARCH_RESULTS]
+    return [{"type": "server_tool_use", "id": "srvtoolu_fake", "name": "web_search", "input": {"query": query}},
+            {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_fake", "content": found}]
 
 
 def _message(body: dict[str, Any], content: list[dict[str, Any]], stop_reason: str | None,
@@ -173,13 +205,16 @@ def _block_events(index: int, block: dict[str, Any]) -> list[dict[str, Any]]:
     start: dict[str, Any]
     if kind == "text":
         start, pieces = {"type": "text", "text": ""}, block["text"].split(" ")
-        deltas = [{"type": "text_delta", "text": p if i == 0 else " " + p} for i, p in enumerate(pieces)]
+        deltas = [{"type": "citations_delta", "citation": c} for c in block.get("citations") or []]
+        deltas += [{"type": "text_delta", "text": p if i == 0 else " " + p} for i, p in enumerate(pieces)]
+    elif kind == "web_search_tool_result":
+        start, deltas = block, []
     elif kind == "thinking":
         start, pieces = {"type": "thinking", "thinking": "", "signature": ""}, block["thinking"].split(" ")
         deltas = [{"type": "thinking_delta", "thinking": p if i == 0 else " " + p} for i, p in enumerate(pieces)]
         deltas.append({"type": "signature_delta", "signature": block["signature"]})
-    else:
-        start = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
+    else:  # tool_use, server_tool_use
+        start = {"type": kind, "id": block["id"], "name": block["name"], "input": {}}
         raw = json.dumps(block["input"])
         cut = len(raw) // 2
         deltas = [{"type": "input_json_delta", "partial_json": part} for part in ("", raw[:cut], raw[cut:])]

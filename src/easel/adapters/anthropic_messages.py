@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from easel.adapters.anthropic_web_search import WebSearchCitations
 from easel.adapters.upstream import error_for_status
 from easel.errors import InvalidRequest, UnsupportedParameter, UpstreamError
 from easel.tasks.chat import (
@@ -227,7 +228,9 @@ def to_wire(request: ChatRequest, upstream_name: str, *, default_max_tokens: int
     if request.tool_choice is not None:
         body["tool_choice"] = tool_choice_to_wire(request.tool_choice)
     # `seed` has no Anthropic counterpart; the catalog says so (capabilities.seed is False).
-    body.update(request.extra)
+    for key, value in request.extra.items():  # pass-through; a server tool (web search) joins the caller's tools
+        extends = key == "tools" and isinstance(value, list) and isinstance(body.get(key), list)
+        body[key] = [*body[key], *value] if extends else value
     if stream:
         body["stream"] = True
     return body
@@ -262,6 +265,7 @@ def events_from_message(body: dict[str, Any]) -> list[ChatEvent]:
     """The events in a whole (non-streamed) Message."""
     events: list[ChatEvent] = []
     tool_index = 0
+    search = WebSearchCitations()
     for block in body.get("content") or []:
         kind = block.get("type")
         if kind == "text" and block.get("text"):
@@ -272,6 +276,7 @@ def events_from_message(body: dict[str, Any]) -> list[ChatEvent]:
             events.append(ToolCallDelta(index=tool_index, id=block.get("id"), name=block.get("name"),
                                         arguments=json.dumps(block.get("input") or {})))
             tool_index += 1
+        events.extend(search.block(block))
     events.append(Finish(finish_reason(body.get("stop_reason"))))
     events.append(UsageEvent(usage_from_wire(body.get("usage") or {})))
     return events
@@ -293,6 +298,7 @@ class MessagesStreamParser:
         self._blocks: dict[int, str] = {}  # block index -> block type
         self._tool_index: dict[int, int] = {}  # block index -> tool call index
         self._tool_args: dict[int, bool] = {}  # block index -> any argument text seen
+        self._search = WebSearchCitations()  # the server-side web search's sources, if it searched
 
     def feed(self, payload: dict[str, Any]) -> list[ChatEvent]:
         kind = payload.get("type")
@@ -323,8 +329,9 @@ class MessagesStreamParser:
     def _block_start(self, index: int, block: dict[str, Any]) -> list[ChatEvent]:
         kind = str(block.get("type"))
         self._blocks[index] = kind
+        found: list[ChatEvent] = [*self._search.block(block)]  # a search's results; a text's citations
         if kind == "text" and block.get("text"):
-            return [TextDelta(block["text"])]
+            return [*found, TextDelta(block["text"])]
         if kind == "thinking" and block.get("thinking"):
             return [ReasoningDelta(block["thinking"])]
         if kind == "tool_use":
@@ -332,7 +339,7 @@ class MessagesStreamParser:
             self._tool_index[index] = tool_index
             self._tool_args[index] = False
             return [ToolCallDelta(index=tool_index, id=block.get("id"), name=block.get("name"))]
-        return []  # redacted_thinking carries only ciphertext; server tools are not surfaced
+        return found  # redacted_thinking carries only ciphertext; a server tool's query is not surfaced
 
     def _block_delta(self, index: int, delta: dict[str, Any]) -> list[ChatEvent]:
         kind = delta.get("type")
@@ -343,4 +350,6 @@ class MessagesStreamParser:
         if kind == "input_json_delta" and index in self._tool_index and delta.get("partial_json"):
             self._tool_args[index] = True
             return [ToolCallDelta(index=self._tool_index[index], arguments=delta["partial_json"])]
-        return []  # signature_delta, citations_delta
+        if kind == "citations_delta":
+            return [*self._search.delta(delta.get("citation"))]
+        return []  # signature_delta, and a server tool's input

@@ -7,12 +7,15 @@ use and closed in aclose().
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 
 from easel.adapters.anthropic_messages import MessagesStreamParser, to_wire
+from easel.adapters.anthropic_web_search import WEB_SEARCH_TOOL
 from easel.adapters.sse import iter_sse
 from easel.adapters.upstream import open_stream
 from easel.catalog.entry import ModelEntry
@@ -34,6 +37,10 @@ class AnthropicProvider(HttpProvider):
     display_name = "Anthropic"
     credentials_env = "ANTHROPIC_API_KEY"
     default_base_url = DEFAULT_BASE_URL
+
+    def native_web_search(self, entry: ModelEntry) -> dict[str, Any] | None:
+        """The web_search server tool, for the models the catalog says can search (capabilities.web_search)."""
+        return copy.deepcopy(WEB_SEARCH_TOOL) if entry.capabilities.web_search else None
 
     def build_request(self, entry: ModelEntry, request: ChatRequest) -> httpx.Request:
         key = self.require_api_key()
