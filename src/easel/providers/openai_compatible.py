@@ -156,12 +156,10 @@ BUILTIN_PROFILES: tuple[Profile, ...] = (
             dialect=Dialect(max_tokens_field="max_completion_tokens", reasoning_history_field=None),
             native_web_search={"web_search_options": {}}),
     # xAI: only the grok-3-mini family takes reasoning_effort (low or high); grok-4 and later
-    # always reason and answer 400 to the field. Its Live Search (`search_parameters` with mode,
-    # sources, return_citations, answered with a `citations` list of URLs) is gone from chat
-    # completions: api.x.ai answers it with 410 Gone, "Live search is deprecated. Please switch to
-    # the Agent Tools API" (docs.x.ai/docs/guides/tools/overview; verified against api.x.ai in
-    # github.com/vercel/ai/pull/15713, May 2026). Its web_search/x_search tools run only on the
-    # Responses API (/v1/responses), which this provider does not speak.
+    # always reason and answer 400 to the field. Live Search (`search_parameters`, answered with a
+    # `citations` URL list) is gone from chat completions: api.x.ai answers 410 Gone "Live search is
+    # deprecated. Please switch to the Agent Tools API" (docs.x.ai/docs/guides/tools/overview; seen
+    # live in github.com/vercel/ai/pull/15713, May 2026); web_search/x_search run on /v1/responses.
     Profile("xai", "xAI", "https://api.x.ai/v1", "XAI_API_KEY", dialect=_NO_HISTORY,
             effort=EffortControl(levels=("low", "high"), models=("grok-3-mini*",)),
             native_web_search_refusal=(
