@@ -51,6 +51,7 @@ async def test_article_runs_offline_with_one_section_per_outline_item(tmp_path: 
     assert run.markdown is not None and run.markdown.startswith("# tide pools")
     positions = [run.markdown.index(f"## {title}") for title in titles]
     assert positions == sorted(positions)
+    assert run.assets == [article.output["document"]]  # the article, stored as a document asset
     archive = zipfile.ZipFile(io.BytesIO(bundle))
     assert set(archive.namelist()) == {"article.md", "workflow.yaml", "run.json"}
     record = json.loads(archive.read("run.json"))
@@ -71,14 +72,14 @@ async def test_campaign_runs_offline_images_and_upscale_in_the_bundle(tmp_path: 
     assert len(pictures) == 2 and [len(i.output["assets"]) for i in steps["images"].items] == [1, 1]
     hero = steps["best"].output["assets"]
     assert len(hero) == 1 and steps["best"].model == "local:realesrgan-fast-x4"
-    assert run.assets == pictures + hero
+    assert run.assets == [*pictures, *hero, steps["report"].output["document"]]  # the report is an asset too
     assert sizes[0] == (128, 64) and sizes[1] == (128, 64)  # 16:9 at a 128 px long side
     assert sizes[2] == (256, 128)  # the chosen one, upscaled x2
     archive = zipfile.ZipFile(io.BytesIO(bundle))
     names = set(archive.namelist())
     assert {"campaign.md", "workflow.yaml", "run.json"} <= names
     markdown = archive.read("campaign.md").decode()
-    for asset_id in run.assets:
+    for asset_id in pictures + hero:
         assert f"images/{asset_id}.png" in names and f"(images/{asset_id}.png)" in markdown
         with Image.open(io.BytesIO(archive.read(f"images/{asset_id}.png"))) as picture:
             picture.verify()

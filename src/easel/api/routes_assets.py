@@ -1,4 +1,9 @@
-"""/api/assets: the gallery. List (paged, filtered), read, download, thumbnail, upload, delete."""
+"""/api/assets: the gallery. List (paged, filtered), read, download, thumbnail, upload, delete.
+
+A download carries the asset's file name when it has one (an upload's, a workflow document's
+`article-<run>.md`); a document is offered as an attachment (browsers show no Markdown), an image
+inline. A document has no thumbnail: asking for one is a 404 `no_thumbnail`.
+"""
 
 from __future__ import annotations
 
@@ -42,8 +47,11 @@ async def get_asset(asset_id: str, services: ServicesDep, owner: AccountDep) -> 
 
 @router.get("/{asset_id}/content")
 async def asset_content(asset_id: str, services: ServicesDep, owner: AccountDep) -> Response:
+    record = await services.assets.get(owner_id=owner, asset_id=asset_id)
     path, mime = await services.assets.open_content(owner_id=owner, asset_id=asset_id)
-    return FileResponse(path, media_type=mime, headers={"Cache-Control": "private, max-age=31536000, immutable"})
+    disposition = "attachment" if record.kind == "document" else "inline"
+    return FileResponse(path, media_type=mime, filename=record.filename, content_disposition_type=disposition,
+                        headers={"Cache-Control": "private, max-age=31536000, immutable"})
 
 
 @router.get("/{asset_id}/thumbnail")

@@ -1,7 +1,8 @@
 """A run as one zip: its Markdown, its images, the workflow file, and a JSON record of every step.
 
     <workflow>.md      the run's Markdown, with image links pointing into images/
-    images/<id>.png    every asset the run made (images, upscales), in run order
+    images/<id>.png    every image the run made (images, upscales), in run order; its Markdown
+                       documents are the .md file above, not copied again
     workflow.yaml      the exact file the run ran (a snapshot, so the run can be repeated)
     run.json           the run, and each step's (and item's) model, prompt, settings, usage,
                        cost, timings, fallbacks and error
@@ -18,7 +19,7 @@ from typing import Any
 from easel.errors import NotFound
 from easel.storage.assets import AssetStore
 from easel.storage.workflows import ItemRecord, RunRecord, StepRecord
-from easel.workflows.views import run_public
+from easel.workflows.views import run_documents, run_public
 
 CONTENT_LINK = "/api/assets/{asset_id}/content"
 
@@ -61,7 +62,8 @@ async def build_bundle(run: RunRecord, *, assets: AssetStore) -> bytes:
     buffer = io.BytesIO()
     markdown = run.markdown
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for asset_id in run_assets(run):
+        documents = run_documents(run)
+        for asset_id in (a for a in run_assets(run) if a not in documents):
             try:
                 path, mime = await assets.open_content(owner_id=run.owner_id, asset_id=asset_id)
             except NotFound:

@@ -28,6 +28,7 @@ from easel.workflows.events import RunEvents
 from easel.workflows.steps import StepCall, StepKinds, StepResult
 from easel.workflows.template import evaluate
 from easel.workflows.validate import validate_workflow
+from easel.workflows.views import run_documents
 
 MAX_ITEMS = 50
 T = TypeVar("T")
@@ -139,7 +140,7 @@ class WorkflowRunner:
         models = self._models(run, step)
         try:
             if step.for_each is None:
-                result = await self._with_fallbacks(step, models, job, scope, progress)
+                result = await self._with_fallbacks(run, step, models, job, scope, progress)
                 await self._write_step(run.id, step.id, status="succeeded", model=result.details.get("model"),
                                        output=result.output, cost=result.cost, details=result.details,
                                        finished_at=utcnow())
@@ -158,13 +159,14 @@ class WorkflowRunner:
         rest = [m for m in step.fallback_models if m != first]
         return [first, *rest]
 
-    async def _with_fallbacks(self, step: StepBase, models: list[str | None], job: JobRecord,
+    async def _with_fallbacks(self, run: RunRecord, step: StepBase, models: list[str | None], job: JobRecord,
                               scope: dict[str, Any], progress: StepProgress) -> StepResult:
         failures: list[dict[str, str | None]] = []
         last: EaselError | None = None
         for model in models:
             try:
-                result = await progress.unless_stopped(self.kinds.run(StepCall(step, model, job, scope, progress)))
+                call = StepCall(step, model, job, scope, progress, run.id, run.workflow)
+                result = await progress.unless_stopped(self.kinds.run(call))
             except EaselError as exc:
                 if exc.code in ("invalid_template", "invalid_workflow"):
                     raise  # no other model can fix the workflow itself
@@ -204,7 +206,7 @@ class WorkflowRunner:
                 await self._publish(run.id, step.id)
                 item_scope = {**scope, "item": items[index], "index": index + 1}
                 try:
-                    result = await self._with_fallbacks(step, models, job, item_scope, progress)
+                    result = await self._with_fallbacks(run, step, models, job, item_scope, progress)
                 except EaselError as exc:
                     await self.store.put_item(run.id, step.id, index, status="failed", error=exc.message,
                                               finished_at=utcnow())
@@ -255,7 +257,11 @@ class WorkflowRunner:
         cost = _sum([s.cost for s in run.steps])
         await self._write_run(run_id, status="succeeded", markdown=markdown, assets=assets, cost=cost,
                               finished_at=utcnow(), error=None)
-        return JobOutcome(outputs={"run_id": run_id, "workflow": definition.name, "assets": assets}, cost=cost)
+        # The job's "assets" are what the jobs list shows as thumbnails; documents have none.
+        documents = run_documents(run)
+        outputs = {"run_id": run_id, "workflow": definition.name, "documents": documents,
+                   "assets": [a for a in assets if a not in documents]}
+        return JobOutcome(outputs=outputs, cost=cost)
 
     async def _cancel(self, run_id: str, step_id: str | None) -> None:
         now = utcnow()

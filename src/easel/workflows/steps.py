@@ -6,6 +6,8 @@ settings, usage). Templates are rendered here, from `call.context` (inputs, earl
 and `item`/`index` inside a `for_each`). Chat steps call `ChatService`; image and upscale
 steps call the image service's provider path inside the workflow's own job (no child jobs:
 a job that waits on others in the same pool can starve it) and store assets for that job.
+Markdown steps store what they render as a document asset of the run's owner (see
+`storage.documents`), named `<step>-<run>.md`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from easel.errors import InvalidRequest
 from easel.jobs import JobRecord
 from easel.services.chat import ChatService
 from easel.services.images import ImageService
+from easel.storage.documents import DocumentStore
 from easel.tasks.chat import ChatMessage, ChatRequest, ChatResult
 from easel.tasks.image import ASPECT_RATIOS, ImageRequest, UpscaleRequest
 from easel.tasks.progress import Progress
@@ -35,13 +38,15 @@ CHAT_ENDPOINT = "workflow"
 
 @dataclass(slots=True)
 class StepCall:
-    """One execution of a step: which step, which model, for which job, with what in scope."""
+    """One execution of a step: which step, which model, for which job and run, with what in scope."""
 
     step: StepBase
     model: str | None
     job: JobRecord
     context: Mapping[str, Any]
     progress: Progress
+    run_id: str
+    workflow: str
 
 
 @dataclass(slots=True)
@@ -84,6 +89,7 @@ class StepKinds:
         self.settings = settings
         self.chat = chat
         self.images = images
+        self.documents = DocumentStore(images.assets)
         self._kinds: dict[str, Callable[[StepCall], Awaitable[StepResult]]] = {
             "chat": self._chat, "image": self._image, "upscale": self._upscale, "markdown": self._markdown}
 
@@ -181,4 +187,12 @@ class StepKinds:
         step = call.step
         assert isinstance(step, MarkdownStep)
         text = render(step.template, call.context).strip() + "\n"
-        return StepResult({"markdown": text, "text": text}, None, {"model": None, "prompt": None, "settings": {}})
+        origin: dict[str, Any] = {"workflow": call.workflow, "run_id": call.run_id, "step_id": step.id}
+        name = f"{step.id}-{call.run_id}"
+        if "index" in call.context:  # one item of a for_each step: one document per item
+            origin["item"] = call.context["index"]
+            name += f"-{call.context['index']}"
+        document = await self.documents.save_markdown(owner_id=call.job.owner_id, text=text, filename=f"{name}.md",
+                                                      settings=origin, job_id=call.job.id)
+        output = {"markdown": text, "text": text, "assets": [document.id], "document": document.id}
+        return StepResult(output, None, {"model": None, "prompt": None, "settings": {}})

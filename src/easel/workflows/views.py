@@ -7,7 +7,7 @@ from typing import Any
 from easel.storage.workflows import ItemRecord, RunRecord, StepRecord
 from easel.workflows.definition import WorkflowDefinition
 
-STEP_OUTPUT_FIELDS = ("text", "json", "assets", "markdown")
+STEP_OUTPUT_FIELDS = ("text", "json", "assets", "markdown", "document")
 
 
 def workflow_public(definition: WorkflowDefinition, source: str, *, builtin: bool) -> dict[str, Any]:
@@ -45,10 +45,29 @@ def step_public(step: StepRecord) -> dict[str, Any]:
             "prompt": step.details.get("prompt"), "items": [item_public(i) for i in step.items]}
 
 
+def run_documents(run: RunRecord) -> list[str]:
+    """The document assets (Markdown) the run's steps and items stored, in run order, each once."""
+    found: list[str] = []
+    for step in run.steps:
+        for output in (step.output, *(item.output for item in step.items)):
+            document = output.get("document")
+            if document and document not in found:
+                found.append(document)
+    return found
+
+
+def final_document(run: RunRecord) -> str | None:
+    """The document holding the run's Markdown (the last step that wrote some), once the run has it."""
+    if not run.markdown:
+        return None
+    return next((s.output.get("document") for s in reversed(run.steps) if s.output.get("markdown")), None)
+
+
 def run_public(run: RunRecord) -> dict[str, Any]:
     return {"id": run.id, "workflow": run.workflow, "status": run.status, "inputs": run.inputs,
             "models": run.models, "created_at": _time(run.created_at), "started_at": _time(run.started_at),
             "finished_at": _time(run.finished_at), "cost": run.cost, "error": run.error, "job_id": run.job_id,
             "steps": [step_public(s) for s in run.steps],
-            "outputs": {"markdown": run.markdown, "assets": list(run.assets)}}
+            "outputs": {"markdown": run.markdown, "document": final_document(run),
+                        "documents": [d for d in run_documents(run) if d in run.assets], "assets": list(run.assets)}}
 
