@@ -78,5 +78,7 @@ def test_editing_a_message_keeps_its_picture(page: Page, tmp_path: Path) -> None
     box = page.get_by_label("Edit message")
     box.fill("read it again")
     box.press("Enter")
-    expect(answers(page).nth(0).locator(".md")).to_contain_text("You said: read it again[Image 1", timeout=30_000)
+    resent = answers(page).nth(0).locator(".md")
+    expect(resent).to_contain_text("read it again", timeout=30_000)
+    expect(resent).to_contain_text('The attached image 1 contains this text: "TOTAL 88"')
     expect(page.locator(".thread-messages > .msg.user .msg-images img")).to_have_count(1)
