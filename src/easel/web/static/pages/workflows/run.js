@@ -1,11 +1,12 @@
 // One run on the Workflows page (#/workflows/run/<id>): its status, inputs, the steps as a vertical
 // list that advances live (EventSource on /api/runs/{id}/events; on a dropped connection the run is
 // read again, so nothing is missed), Cancel while it runs, Retry on a failed step, the final
-// Markdown and images, and the bundle download once it has ended.
+// Markdown (with a download of its stored .md document) and images, and the bundle download once it
+// has ended.
 import { api } from "../../api.js";
 import { h, money, toast } from "../../ui.js";
 import { when } from "../chat/list.js";
-import { markdownBlock, stepView, thumbnails } from "./step.js";
+import { documentLink, imagesOnly, markdownBlock, stepView, thumbnails } from "./step.js";
 import { ACTIVE, TERMINAL, chip, runUrl, took, workflowHash } from "./util.js";
 
 export function runView(initial, { workflow, onChange, onRunAgain }) {
@@ -90,11 +91,12 @@ export function runView(initial, { workflow, onChange, onRunAgain }) {
 
   function drawResult() {
     const out = run.outputs || {};
-    const images = thumbnails(out.assets, openImage, "Result image");
+    const images = thumbnails(imagesOnly(out.assets, out.documents), openImage, "Result image");
     result.hidden = !out.markdown && !images;
     if (result.hidden) return;
     const body = out.markdown ? markdownBlock(out.markdown, openImage, "wf-final") : null;
-    result.replaceChildren(...[h("h2", { id: "wf-result-title" }, "Result"), body, images].filter(Boolean));
+    const download = out.document ? h("div", { class: "row wf-result-actions" }, documentLink(out.document)) : null;
+    result.replaceChildren(...[h("h2", { id: "wf-result-title" }, "Result"), download, body, images].filter(Boolean));
   }
 
   function draw(next) {

@@ -1,6 +1,7 @@
 // One step of a run as a list item: title, kind, model and status chip; per-item progress for a
 // for_each step; its output (text as Markdown, JSON as code, images as thumbnails that open full
-// size); its error with a Retry button and an optional model to retry with.
+// size, a markdown step's stored document as a .md download); its error with a Retry button and an
+// optional model to retry with.
 import { h, money } from "../../ui.js";
 import { renderMarkdown } from "../chat/markdown.js";
 import { chip, modelSelect, took } from "./util.js";
@@ -12,6 +13,18 @@ function imageButton(id, label, onOpenImage, { inline = false } = {}) {
     h("img", { src: `/api/assets/${encodeURIComponent(id)}/${inline ? "content" : "thumbnail"}`, alt: label, loading: "lazy" }));
   button.addEventListener("click", () => onOpenImage(id));
   return button;
+}
+
+// A markdown step stores what it wrote as a document asset: a link that downloads it (the server
+// names the file, e.g. article-<run>.md).
+export function documentLink(id, label = "Download .md") {
+  return h("a", { class: "button wf-document", href: `/api/assets/${encodeURIComponent(id)}/content`, download: "" }, label);
+}
+
+// The images among a step's or run's assets: documents have no thumbnail to show.
+export function imagesOnly(ids, documents) {
+  const skip = new Set(documents || []);
+  return (ids || []).filter((id) => !skip.has(id));
 }
 
 export function thumbnails(ids, onOpenImage, label = "Image") {
@@ -64,7 +77,8 @@ function output(out, onOpenImage, finalMarkdown) {
   } else if (out.text) {
     parts.push(markdownBlock(out.text, onOpenImage));
   }
-  const images = thumbnails(out.assets, onOpenImage);
+  if (out.document && out.markdown !== finalMarkdown) parts.push(h("p", { class: "row" }, documentLink(out.document)));
+  const images = thumbnails(imagesOnly(out.assets, [out.document]), onOpenImage);
   if (images) parts.push(images);
   return parts;
 }
