@@ -41,6 +41,17 @@ PROVIDER_KEY_VARS = (
     "LUMAAI_API_KEY",
     "RUNWAYML_API_SECRET",
 )
+BROWSER_TESTS = "tests/ui/"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run last. Playwright's sync API keeps an event loop running in the main thread
+    for the rest of the session once its browser starts, and pytest-asyncio cannot start a test's
+    loop beside it, so any async test collected after tests/ui (tests/websearch, tests/workflows)
+    would fail with "Runner.run() cannot be called from a running event loop"."""
+    items.sort(key=lambda item: item.nodeid.startswith(BROWSER_TESTS))  # stable: order kept otherwise
+
+
 POSTGRES_URL_VAR = "EASEL_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql://root@127.0.0.1:5432/postgres"
 
