@@ -1,8 +1,8 @@
 """/api/assets: the gallery. List (paged, filtered), read, download, thumbnail, upload, delete.
 
-A download carries the asset's file name when it has one (an upload's, a workflow document's
-`article-<run>.md`); a document is offered as an attachment (browsers show no Markdown), an image
-inline. A document has no thumbnail: asking for one is a 404 `no_thumbnail`.
+A document's content is sent as an attachment named by its row (a workflow's `article-<run>.md`);
+browsers show no Markdown. An image is sent inline and unnamed, so the pages' own download names
+(prompt slug and id) apply. A document has no thumbnail: asking for one is a 404 `no_thumbnail`.
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ async def get_asset(asset_id: str, services: ServicesDep, owner: AccountDep) -> 
 async def asset_content(asset_id: str, services: ServicesDep, owner: AccountDep) -> Response:
     record = await services.assets.get(owner_id=owner, asset_id=asset_id)
     path, mime = await services.assets.open_content(owner_id=owner, asset_id=asset_id)
-    disposition = "attachment" if record.kind == "document" else "inline"
-    return FileResponse(path, media_type=mime, filename=record.filename, content_disposition_type=disposition,
+    named = record.filename if record.kind == "document" else None
+    return FileResponse(path, media_type=mime, filename=named, content_disposition_type="attachment",
                         headers={"Cache-Control": "private, max-age=31536000, immutable"})
 
 
