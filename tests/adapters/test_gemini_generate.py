@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from easel.adapters.gemini_errors import error_from_body
 from easel.adapters.gemini_generate import (
     SKIP_SIGNATURE,
     THINKING_BUDGETS,
     GeminiStreamParser,
-    error_from_body,
     events_from_chunk,
     events_from_response,
     to_wire,

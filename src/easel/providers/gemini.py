@@ -14,7 +14,8 @@ from typing import Any
 
 import httpx
 
-from easel.adapters.gemini_generate import MIN_THINKING_BUDGET, GeminiStreamParser, error_from_body, to_wire
+from easel.adapters.gemini_errors import error_from_body
+from easel.adapters.gemini_generate import MIN_THINKING_BUDGET, GeminiStreamParser, to_wire
 from easel.adapters.gemini_grounding import GOOGLE_SEARCH_TOOL
 from easel.adapters.sse import iter_sse
 from easel.adapters.upstream import open_stream
