@@ -93,3 +93,14 @@ def test_a_markdown_step_that_runs_again_stores_no_second_copy(studio: Studio) -
         assert again["steps"][-1]["attempts"] == 2
         assert again["outputs"]["document"] == document and again["outputs"]["assets"] == [document]
         assert [a["id"] for a in documents_of(http, run_id)] == [document]
+
+
+def test_a_document_cannot_be_sent_to_an_upscaler(studio: Studio) -> None:
+    with studio.http() as http:
+        document = run_article(http, "dunes")["outputs"]["document"]
+        jobs_before = http.get("/api/jobs").json()["count"]
+        refused = http.post("/api/upscale", json={"asset_id": document, "scale": 2})
+        assert refused.status_code == 400, refused.text
+        error = refused.json()["error"]
+        assert (error["param"], error["code"]) == ("asset_id", "not_an_image") and "only images" in error["message"]
+        assert http.get("/api/jobs").json()["count"] == jobs_before  # refused before any job was queued

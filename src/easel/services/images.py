@@ -91,7 +91,10 @@ class ImageService:
                              idempotency_key: str | None = None) -> tuple[JobRecord, bool]:
         resolved = self.resolve(request.model, "upscale")
         check_upscale(request, resolved.entry)
-        await self.assets.get(owner_id=owner_id, asset_id=request.asset_id)  # NotFound before any job
+        source = await self.assets.get(owner_id=owner_id, asset_id=request.asset_id)  # NotFound before any job
+        if source.kind != "image":
+            raise InvalidRequest(f"Asset '{source.id}' is a {source.kind}, not an image; only images can be upscaled.",
+                                 param="asset_id", code="not_an_image")
         request = request.model_copy(update={"model": resolved.entry.id})
         return await self._jobs().submit(owner_id=owner_id, task=UPSCALE_TASK, model=resolved.entry.id,
                                          request=request, idempotency_key=idempotency_key)
