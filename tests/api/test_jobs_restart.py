@@ -257,6 +257,9 @@ def test_jobs_survive_sigkill_of_the_server(easel_home: Path, database_url: str,
     assert fake.arrivals.count(ONCE) == 1  # attempt 2 of `once` was not held: it reached the fake directly
 
     # Life 3: `twice` has used both attempts; it fails with the clear reason instead of a third run.
+    # Release only once the fake has seen life 2's held connection close: released earlier, that
+    # dead request would be passed through and look like a third run.
+    wait_for(lambda: fake.disconnects.count(TWICE) == 2, "the fake to see life 2's held connection close")
     fake.release(TWICE)
     server = Server(easel_home, env, 3)
     try:
