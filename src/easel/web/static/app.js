@@ -32,7 +32,11 @@ async function route() {
   const { name, rest, params } = parseHash();
   document.querySelectorAll("nav a[data-page]").forEach((a) => {
     a.toggleAttribute("aria-current", a.dataset.page === name);
-    if (a.dataset.page === name) a.setAttribute("aria-current", "page");
+    if (a.dataset.page === name) {
+      a.setAttribute("aria-current", "page");
+      // On a phone the nav scrolls sideways: keep the current page's link in view.
+      a.scrollIntoView({ block: "nearest", inline: "nearest" });
+    }
   });
   if (unmountCurrent) {
     try { unmountCurrent(); } catch (err) { console.error(err); }
