@@ -64,5 +64,7 @@ def test_lists_are_read_leniently_and_fitted_to_the_count() -> None:
     assert as_list("```python\nx = 1\n```\nNo list here.") == []
     # The labelled lines a small model writes instead of a plain numbered list.
     assert as_list("Title: Tides\n\nTitle 1: The Edge\nTitle 2: Tide maps") == ["The Edge", "Tide maps"]
+    assert as_list('1. Prompt 1: A runner at dawn\n2. **Prompt 2:** "Oat milk on a track"') == [
+        "A runner at dawn", "Oat milk on a track"]
     assert fit(["a", "b", "c"], 2, str) == ["a", "b"]
     assert fit(["a"], 3, lambda i: f"pad {i}") == ["a", "pad 2", "pad 3"]

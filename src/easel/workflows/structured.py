@@ -19,6 +19,8 @@ _ITEM_LINE = re.compile(
     r"^\s*(?:[-*•]|\d+[.)]|[A-Za-z][.)]|(?:title|section|prompt|item|idea)\s*\d+\s*[:.)-])\s+(.*\S)\s*$",
     re.IGNORECASE)
 MAX_ITEM_CHARS = 2000
+# A label a small model puts before the item itself: "Prompt 2: ...", "**Title 1:** ...".
+_LABEL = re.compile(r"^\**(?:title|section|prompt|item|idea|scene)\s*\d*\s*:\**\s*", re.IGNORECASE)
 
 
 def first_json(text: str) -> Any | None:
@@ -43,6 +45,7 @@ def _clean(item: Any) -> str:
         # {"title": ...} or {"prompt": ...}: the first text value is the item.
         item = next((v for v in item.values() if isinstance(v, str) and v.strip()), json.dumps(item))
     text = str(item).strip().strip('"').strip()
+    text = _LABEL.sub("", text).strip().strip('"').strip()  # "Prompt 2: a runner at dawn" -> the item itself
     text = re.sub(r"^\*\*(.*)\*\*$", r"\1", text)
     return text[:MAX_ITEM_CHARS]
 
