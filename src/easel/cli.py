@@ -21,7 +21,7 @@ from rich.table import Table
 
 from easel.config import load_settings
 from easel.errors import EaselError
-from easel.cli_web import WebMode
+from easel.cli_web import WebBackend, WebMode, web_options
 from easel.cli_chat_parts import ReasoningEffortOption
 
 app = typer.Typer(help="easel: one studio for generative models.", no_args_is_help=True, add_completion=False)
@@ -133,6 +133,9 @@ def chat(
     seed: Annotated[int | None, typer.Option(help="Seed, where the model supports one.")] = None,
     web: Annotated[WebMode | None, typer.Option("--web", help="Live web: search, read pages, cite sources "
                                                 "(auto: when the question needs it).")] = None,
+    web_backend: Annotated[WebBackend, typer.Option("--web-backend", help="Who searches for --web: easel, or the "
+                                                    "provider's own search (native; OpenAI, OpenRouter, Gemini, "
+                                                    "Anthropic).")] = WebBackend.easel,
     image_model: Annotated[str | None, typer.Option("--image-model", help="Image model for pictures asked for "
                                                     "in the chat (/image <prompt>, 'draw ...').")] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Folder to copy pictures into.")] = None,
@@ -148,8 +151,8 @@ def chat(
 
     settings = load_settings()
     options = {"max_tokens": max_tokens, "temperature": temperature, "seed": seed,
-               "web_search": web.value if web else None, "think_first": think_first or None,
-               "reasoning_effort": effort.value if effort else None}
+               "think_first": think_first or None, "reasoning_effort": effort.value if effort else None,
+               **web_options(web, web_backend)}
     _run(run_chat(settings, out, err, prompt=prompt, model=model, cont=cont, conversation_id=conversation,
                   system=system, options={k: v for k, v in options.items() if v is not None},
                   image_model=image_model, image_output=output, images=image))

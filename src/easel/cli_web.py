@@ -1,4 +1,5 @@
-"""The live-web side of the CLI: the `--web` choice and the numbered sources printed after an answer."""
+"""The live-web side of the CLI: the `--web` and `--web-backend` choices and the numbered sources printed
+after an answer."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit
 
+import typer
 from rich.console import Console
 from rich.markup import escape
 
@@ -18,6 +20,23 @@ class WebMode(str, Enum):
     off = "off"
     auto = "auto"
     on = "on"
+
+
+class WebBackend(str, Enum):
+    """`easel chat --web-backend`: easel's own search, or the provider's server-side search tool."""
+
+    easel = "easel"
+    native = "native"
+
+
+def web_options(web: WebMode | None, backend: WebBackend) -> dict[str, str]:
+    """The turn options for the web choices; the provider's own search only means something with the web on."""
+    if backend is WebBackend.native and web in (None, WebMode.off):
+        raise typer.BadParameter("the provider's own search needs --web on or --web auto", param_hint="--web-backend")
+    options = {"web_search": web.value} if web else {}
+    if backend is WebBackend.native:
+        options["web_search_backend"] = backend.value
+    return options
 
 
 def print_sources(out: Console, extras: dict[str, Any] | None) -> None:
