@@ -76,3 +76,32 @@ def test_sources_the_answer_did_not_cite_are_listed_under_also_read(page: Page, 
     expect(sources.locator(".sources-also-read .source")).to_have_count(1)
     expect(sources.locator(".sources-also-read .source-link")).to_have_attribute(
         "href", f"{ui.pages_url}/doc.pdf")  # type: ignore[attr-defined]
+
+
+def test_search_with_the_providers_own_search_for_a_model_that_has_one(page: Page, ui: Studio) -> None:
+    page.goto("/#/chat")
+    pick_model(page, "gpt-5", "openai:gpt-5")
+    choice = page.get_by_role("group", name="Search with")
+    expect(choice).to_be_hidden()  # the Web toggle is Off
+    page.get_by_role("group", name="Web search").get_by_role("button", name="On").click()
+    expect(choice).to_be_visible()
+    expect(choice.get_by_role("button", name="easel")).to_have_attribute("aria-pressed", "true")
+    choice.get_by_role("button", name="OpenAI's own search").click()
+    question = "When is the Quillton lantern festival held?"
+    send(page, question)
+
+    links = answers(page).last.locator(".sources .source-link")
+    expect(links).to_have_text(["Lantern festival news", "Quillton archive"], timeout=30_000)
+    expect(links.first).to_have_attribute("href", "https://news.example/lantern-festival")
+    expect(links.nth(1)).to_have_attribute("href", "https://archive.example/quillton")
+    sent = ui.fakes.openai_app.state.requests[-1]
+    assert sent["web_search_options"] == {}  # the provider searched, not easel
+    assert sent["messages"][-1] == {"role": "user", "content": question}
+
+    page.reload()  # the choice is remembered like the toggle
+    expect(page.get_by_role("group", name="Search with").get_by_role("button", name="OpenAI's own search")
+           ).to_have_attribute("aria-pressed", "true")
+    pick_model(page, "fake-echo", "fake:fake-echo")  # no server-side search: the choice goes away
+    expect(page.get_by_role("group", name="Search with")).to_be_hidden()
+    send(page, question)  # and easel's own search answers, with the local pages as sources
+    expect(answers(page).last.locator(".sources .source-host").first).to_have_text("127.0.0.1", timeout=30_000)

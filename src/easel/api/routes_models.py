@@ -35,6 +35,7 @@ def model_public(entry: ModelEntry, services: Services) -> dict[str, Any]:
     availability = provider.availability(entry) if provider else None
     body = entry.model_dump(mode="json")
     body["available"] = bool(availability and availability.usable)
+    body["provider_name"] = (provider.display_name if provider else "") or entry.provider  # "OpenAI", for the UI
     body["unavailable_reason"] = (
         None if body["available"] else (availability.reason if availability else "provider not installed")
     )

@@ -8,7 +8,7 @@ import { composer as makeComposer } from "./chat/composer.js";
 import { conversationList } from "./chat/list.js";
 import { modelPicker } from "./chat/models.js";
 import { thread as makeThread } from "./chat/thread.js";
-import { webToggle } from "./chat/citations.js";
+import { searchWithChoice, webToggle } from "./chat/citations.js";
 import { imageModelPicker } from "./chat/images.js";
 import { attachControl, editedContent, thinkFirstToggle } from "./chat/vision.js";
 
@@ -47,15 +47,17 @@ export async function mount(root, { rest }) {
   let conv = null; // the open conversation (record fields), or null for a new one
   const turns = new Map(); // conversation id -> AbortController of its streaming turn
 
-  const picker = modelPicker({ onChange: (id) => localStorage.setItem(MODEL_KEY, id) });
+  const web = webToggle({ onChange: (mode) => searchWith.show(picker.model(picker.value()), mode) });
+  const searchWith = searchWithChoice();
+  const picker = modelPicker({ onChange: (id) => localStorage.setItem(MODEL_KEY, id),
+    onShown: (model) => searchWith.show(model, web.value()) });
   const list = conversationList({ onOpen: (id) => open(id, true), onDeleted, onRenamed });
   const thread = makeThread({ modelName, onEdit, onRegenerate: regenerate, emptyState });
-  const web = webToggle();
   const painter = imageModelPicker({ onChange: setImageModel });
   const attach = attachControl();
   const think = thinkFirstToggle();
   const composer = makeComposer({ onSend: send, onStop: () => turns.get(conv?.id)?.abort(),
-    tools: [web.el, painter.el, attach.el, think.el], ready: () => attach.count() > 0 });
+    tools: [web.el, searchWith.el, painter.el, attach.el, think.el], ready: () => attach.count() > 0 });
   composer.el.querySelector(".composer-box").after(attach.strip);
   attach.watch(composer.el);
   const title = h("h1", { class: "chat-title" }, "New chat");
@@ -186,6 +188,7 @@ export async function mount(root, { rest }) {
     const here = () => alive && conv?.id === convId;
     const controller = new AbortController();
     if (web.value() !== "off") body = { ...body, web_search: web.value() };
+    if (searchWith.value()) body = { ...body, web_search_backend: searchWith.value() };
     if (think.value()) body = { ...body, think_first: true };
     turns.set(convId, controller);
     composer.setBusy(true);

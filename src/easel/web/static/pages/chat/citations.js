@@ -1,33 +1,65 @@
-// Live web in the chat: the composer's Web toggle (off / auto / on, remembered) and an answer's
+// Live web in the chat: the composer's Web toggle (off / auto / on, remembered), the choice of who
+// searches (easel or the provider's own search, for models that have one), and an answer's
 // sources: numbered links (title, host) with the quoted passage on hover and on expand, and the
 // answer's [n] markers turned into links to their sources. Once the answer is complete each
 // source says whether it was `cited`: the cited ones come first, the others under "Also read".
 import { h } from "../../ui.js";
 
 const WEB_KEY = "easel.chat.web";
+const BACKEND_KEY = "easel.chat.web.backend";
 const MODES = [["off", "Off"], ["auto", "Auto"], ["on", "On"]];
 const MARKER = /\[(\d{1,2})\]/g;
 const HAS_MARKER = /\[\d{1,2}\]/; // not MARKER: a /g regex's test() keeps state between calls
 
-export function webToggle() {
-  const saved = localStorage.getItem(WEB_KEY);
-  let mode = MODES.some(([m]) => m === saved) ? saved : "off";
-  const buttons = MODES.map(([value, label]) => {
+// A row of pressed-or-not buttons, one of `choices` ([value, label]) on, remembered under `key`.
+function rememberedChoice({ key, choices, fallback, name, label, title, onChange = () => {} }) {
+  const saved = localStorage.getItem(key);
+  let current = choices.some(([value]) => value === saved) ? saved : fallback;
+  const buttons = choices.map(([value, text]) => {
     const button = h("button", { type: "button", class: "web-mode", dataset: { mode: value },
-      "aria-pressed": String(value === mode) }, label);
+      "aria-pressed": String(value === current) }, text);
     button.addEventListener("click", () => set(value));
     return button;
   });
-  const el = h("div", { class: "web-toggle", role: "group", "aria-label": "Web search",
-    title: "Web: search the live web and cite sources (Auto: when the question needs it)" },
-  h("span", { class: "web-toggle-label small muted" }, "Web"), ...buttons);
+  const el = h("div", { class: "web-toggle", role: "group", "aria-label": name, title },
+    h("span", { class: "web-toggle-label small muted" }, label), ...buttons);
 
   function set(value) {
-    mode = value;
-    localStorage.setItem(WEB_KEY, value);
+    current = value;
+    localStorage.setItem(key, value);
     for (const button of buttons) button.setAttribute("aria-pressed", String(button.dataset.mode === value));
+    onChange(value);
   }
-  return { el, value: () => mode, set };
+  return { el, buttons, value: () => current, set };
+}
+
+export function webToggle({ onChange } = {}) {
+  const { el, value, set } = rememberedChoice({ key: WEB_KEY, choices: MODES, fallback: "off", name: "Web search",
+    label: "Web", title: "Web: search the live web and cite sources (Auto: when the question needs it)", onChange });
+  return { el, value, set };
+}
+
+// "Search with: easel | <Provider>'s own search" (remembered): shown only while the Web toggle is
+// On or Auto and the model's catalog record says its provider can search server-side.
+export function searchWithChoice() {
+  const choice = rememberedChoice({ key: BACKEND_KEY, choices: [["easel", "easel"], ["native", "Provider's own search"]],
+    fallback: "easel", name: "Search with", label: "Search with",
+    title: "Who searches the web: easel (its own search, pages read and cited), or the provider's own search tool" });
+  const own = choice.buttons[1];
+  let shown = false;
+  choice.el.classList.add("search-with");
+  choice.el.hidden = true;
+  return {
+    el: choice.el,
+    // The model shown in the picker (undefined: the studio's default) and the Web toggle's mode.
+    show(model, mode) {
+      shown = Boolean(model?.capabilities?.web_search) && mode !== "off";
+      choice.el.hidden = !shown;
+      if (model) own.textContent = `${model.provider_name || model.provider}'s own search`;
+    },
+    // What a turn sends: `web_search_backend` only when the choice is on screen and set to the provider's.
+    value: () => (shown && choice.value() === "native" ? "native" : null),
+  };
 }
 
 const hostOf = (url) => { try { return new URL(url).hostname; } catch { return url; } };

@@ -67,7 +67,8 @@ function optionEl(model, pick) {
   return button;
 }
 
-export function modelPicker({ onChange }) {
+// `onShown(model)`: the model now shown (picked, set, or its record loaded); undefined for the default.
+export function modelPicker({ onChange, onShown = () => {} }) {
   let models = [];
   let byId = new Map();
   let current = null;
@@ -94,6 +95,7 @@ export function modelPicker({ onChange }) {
     note.replaceChildren(...(model ? [h("span", { class: "model-id" }, model.id), ...badges(model).filter(Boolean)]
       : [h("span", { class: "model-id" }, "the studio's default")]));
     if (model && !model.available) note.append(h("span", { class: "model-reason" }, model.unavailable_reason));
+    onShown(model || undefined);
     for (const option of list.querySelectorAll(".model-option")) {
       option.setAttribute("aria-selected", String(option.dataset.id === current));
     }
