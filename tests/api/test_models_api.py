@@ -59,3 +59,16 @@ def test_configured_api_keys_are_required(tmp_path: Path, database_url: str, fak
         with pytest.raises(openai.AuthenticationError) as caught:
             bad.models.list()
         assert caught.value.body["type"] == "authentication_error"
+
+
+def test_each_model_says_whether_its_providers_own_web_search_works(studio: Studio) -> None:
+    with studio.http() as http:
+        def native(model: str) -> bool:
+            record = http.get(f"/api/models/{model}").json()
+            return bool(record["native_web_search"])
+
+        assert native("openai:gpt-5") and native("anthropic:claude-sonnet-4-5") and native("gemini:gemini-2.5-flash")
+        # xAI's models can search, but its search left chat completions: the flag follows the provider.
+        grok = http.get("/api/models/xai:grok-4").json()
+        assert grok["capabilities"]["web_search"] and not grok["native_web_search"]
+        assert not native("fake:fake-echo") and not native("local:smollm2-135m")

@@ -10,7 +10,8 @@ from starlette.responses import Response
 from easel.api.deps import AccountDep, ServicesDep, Services
 from easel.api.errors import json_response
 from easel.catalog.entry import Capabilities, ModelEntry, Task
-from easel.errors import InvalidRequest
+from easel.errors import EaselError, InvalidRequest
+from easel.providers.base import Provider
 
 router = APIRouter(tags=["models"])
 
@@ -36,10 +37,22 @@ def model_public(entry: ModelEntry, services: Services) -> dict[str, Any]:
     body = entry.model_dump(mode="json")
     body["available"] = bool(availability and availability.usable)
     body["provider_name"] = (provider.display_name if provider else "") or entry.provider  # "OpenAI", for the UI
+    body["native_web_search"] = _has_native_search(provider, entry)
     body["unavailable_reason"] = (
         None if body["available"] else (availability.reason if availability else "provider not installed")
     )
     return body
+
+
+def _has_native_search(provider: Provider | None, entry: ModelEntry) -> bool:
+    """Whether `web_search_backend: native` would work: the provider says, not the catalog flag alone
+    (xAI's models can search, but not through chat completions any more)."""
+    if provider is None:
+        return False
+    try:
+        return provider.native_web_search(entry) is not None
+    except EaselError:
+        return False
 
 
 def openai_model(entry: ModelEntry) -> dict[str, Any]:

@@ -53,7 +53,7 @@ export function searchWithChoice() {
     el: choice.el,
     // The model shown in the picker (undefined: the studio's default) and the Web toggle's mode.
     show(model, mode) {
-      shown = Boolean(model?.capabilities?.web_search) && mode !== "off";
+      shown = Boolean(model?.native_web_search) && mode !== "off";
       choice.el.hidden = !shown;
       if (model) own.textContent = `${model.provider_name || model.provider}'s own search`;
     },
