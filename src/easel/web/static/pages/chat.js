@@ -50,14 +50,16 @@ export async function mount(root, { rest }) {
   const web = webToggle({ onChange: (mode) => searchWith.show(picker.model(picker.value()), mode) });
   const searchWith = searchWithChoice();
   const picker = modelPicker({ onChange: (id) => localStorage.setItem(MODEL_KEY, id),
-    onShown: (model) => searchWith.show(model, web.value()) });
+    onShown: (model) => { searchWith.show(model, web.value()); composer.refresh(); } });
   const list = conversationList({ onOpen: (id) => open(id, true), onDeleted, onRenamed });
   const thread = makeThread({ modelName, onEdit, onRegenerate: regenerate, emptyState });
   const painter = imageModelPicker({ onChange: setImageModel });
   const attach = attachControl();
   const think = thinkFirstToggle();
   const composer = makeComposer({ onSend: send, onStop: () => turns.get(conv?.id)?.abort(),
-    tools: [web.el, searchWith.el, painter.el, attach.el, think.el], ready: () => attach.count() > 0 });
+    tools: [web.el, searchWith.el, painter.el, attach.el, think.el], beside: [attach.compact],
+    describe: () => [web, searchWith, painter, think].map((option) => option.label()).filter(Boolean).join(" · "),
+    ready: () => attach.count() > 0 });
   composer.el.querySelector(".composer-box").after(attach.strip);
   attach.watch(composer.el);
   const title = h("h1", { class: "chat-title" }, "New chat");
@@ -92,6 +94,7 @@ export async function mount(root, { rest }) {
     title.textContent = record ? record.title || "Untitled" : "New chat";
     list.select(record?.id || null);
     painter.set(record?.image_model || null);
+    composer.refresh();
     composer.setBusy(Boolean(record && turns.has(record.id)));
   }
 
@@ -258,7 +261,7 @@ export async function mount(root, { rest }) {
 
   const listed = list.reload();
   try { await picker.load(); } catch (err) { toast(`Could not load the models: ${err.message}`, "error"); }
-  painter.load().catch((err) => toast(`Could not load the image models: ${err.message}`, "error"));
+  painter.load().then(composer.refresh).catch((err) => toast(`Could not load the image models: ${err.message}`, "error"));
   if (rest[0]) await open(decodeURIComponent(rest[0]), false);
   else { await listed; startNew(false); }
 
@@ -267,5 +270,6 @@ export async function mount(root, { rest }) {
     window.removeEventListener("resize", fit);
     picker.destroy();
     list.destroy();
+    composer.destroy();
   };
 }

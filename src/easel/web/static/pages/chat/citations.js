@@ -36,7 +36,7 @@ function rememberedChoice({ key, choices, fallback, name, label, title, onChange
 export function webToggle({ onChange } = {}) {
   const { el, value, set } = rememberedChoice({ key: WEB_KEY, choices: MODES, fallback: "off", name: "Web search",
     label: "Web", title: "Web: search the live web and cite sources (Auto: when the question needs it)", onChange });
-  return { el, value, set };
+  return { el, value, set, label: () => `Web ${value()}` };
 }
 
 // "Search with: easel | <Provider>'s own search" (remembered): shown only while the Web toggle is
@@ -59,6 +59,7 @@ export function searchWithChoice() {
     },
     // What a turn sends: `web_search_backend` only when the choice is on screen and set to the provider's.
     value: () => (shown && choice.value() === "native" ? "native" : null),
+    label: () => (shown && choice.value() === "native" ? own.textContent : ""), // easel's own search goes unsaid
   };
 }
 

@@ -32,7 +32,9 @@ export function imageModelPicker({ onChange }) {
   }
 
   select.addEventListener("change", () => { wanted = select.value || null; if (wanted) onChange(wanted); });
-  return { el, load, set, value: () => wanted };
+  // The chosen model's name as the select shows it, for the composer's folded options.
+  const label = () => (select.value ? select.selectedOptions[0]?.textContent : "Default pictures");
+  return { el, load, set, value: () => wanted, label };
 }
 
 function figure(image) {

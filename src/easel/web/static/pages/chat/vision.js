@@ -8,6 +8,9 @@ import { h, toast } from "../../ui.js";
 const ASSET = "asset://";
 const IMAGE_TYPES = ["image/png", "image/jpeg", "image/webp", "image/gif"];
 const MAX_IMAGES = 8; // the server's limit per message
+const PAPERCLIP = '<svg viewBox="0 0 24 24" width="20" height="20" fill="none" stroke="currentColor" stroke-width="2" '
+  + 'stroke-linecap="round" stroke-linejoin="round"><path d="M21 11.5 12.5 20a5 5 0 0 1-7-7L14 4.5a3.5 3.5 0 0 1 5 5'
+  + 'L10.5 18a2 2 0 0 1-3-3L15 7.5"/></svg>';
 
 const assetUrl = (id, what) => `/api/assets/${encodeURIComponent(id)}/${what}`;
 
@@ -18,6 +21,10 @@ export function attachControl() {
     "aria-label": "Attach images" });
   const button = h("button", { type: "button", class: "attach-button", title: "Attach images (or paste or drop them)" },
     "Attach image");
+  // The same action as a paperclip beside Send, shown instead of `button` on a phone (chat.css).
+  const compact = h("button", { type: "button", class: "attach-compact", title: "Attach images (or paste or drop them)" },
+    h("span", { class: "attach-icon", "aria-hidden": "true" }), h("span", { class: "visually-hidden" }, "Attach images"));
+  compact.firstChild.innerHTML = PAPERCLIP; // a constant: no data goes into it
   const strip = h("div", { class: "attach-strip", "aria-label": "Attached images", hidden: true });
   const el = h("span", { class: "attach" }, button, input);
 
@@ -52,6 +59,7 @@ export function attachControl() {
   }
 
   button.addEventListener("click", () => input.click());
+  compact.addEventListener("click", () => input.click());
   input.addEventListener("change", () => { add([...input.files]); input.value = ""; });
 
   // Paste and drop anywhere on `target` (the composer) attach the images they carry.
@@ -76,7 +84,7 @@ export function attachControl() {
   }
 
   return {
-    el, strip, watch, add,
+    el, compact, strip, watch, add,
     count: () => pending.length,
     busy: () => uploading > 0,
     // The message's content: the text alone, or text and image parts (asset:// references).
@@ -98,7 +106,7 @@ export function thinkFirstToggle() {
   const el = h("label", { class: "think-first small", title: "For models that do not reason on their own: the model "
     + "first writes a plan (shown as reasoning), then answers with the plan in front of it. Two model calls." },
   box, " Think first — two passes: plan, then answer");
-  return { el, value: () => box.checked };
+  return { el, value: () => box.checked, label: () => (box.checked ? "Think first" : "") };
 }
 
 // A user message's pictures (stored as asset:// parts), as thumbnails linking to the full image.
