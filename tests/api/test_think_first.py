@@ -96,8 +96,12 @@ def test_think_tags_from_a_host_are_reasoning_not_answer(studio: Studio, client:
     message = reply.choices[0].message
     assert message.reasoning_content == "The user wrote 4 words; answer plainly."  # type: ignore[attr-defined]
     assert message.content == "You said: count these four words"
+    # the host counted the think text as completion tokens and reported no reasoning tokens
+    assert reply.usage is not None and reply.usage.completion_tokens_details is not None
+    assert 0 < reply.usage.completion_tokens_details.reasoning_tokens < reply.usage.completion_tokens
     with studio.http() as http:
         conv = http.post("/api/conversations", json={"model": "fake:fake-thinker"}).json()
         stored = http.post(f"/api/conversations/{conv['id']}/messages", json={"content": "two words"}).json()
     assert stored["reasoning"] == "The user wrote 2 words; answer plainly."
     assert stored["content"] == "You said: two words"
+    assert 0 < stored["reasoning_tokens"] < stored["completion_tokens"]

@@ -73,6 +73,26 @@ def test_usage_after_held_text_releases_it_first() -> None:
     assert splitter.split(usage) == [TextDelta("<thi"), usage]
 
 
+def test_think_text_gets_its_share_of_the_completion_tokens_when_the_host_counts_none() -> None:
+    splitter = ThinkTagSplitter()
+    events = [e for chunk in ["<think>", "x" * 30, "</think>", "y" * 10] for e in splitter.split(TextDelta(chunk))]
+    (counted,) = [e for e in splitter.split(UsageEvent(Usage(prompt_tokens=5, completion_tokens=20)))
+                  if isinstance(e, UsageEvent)]
+    assert "".join(e.text for e in events if isinstance(e, ReasoningDelta)) == "x" * 30
+    assert (counted.usage.completion_tokens, counted.usage.reasoning_tokens) == (20, 15)  # 30 of 40 characters
+
+
+def test_a_hosts_own_reasoning_count_and_answers_without_think_text_are_left_alone() -> None:
+    reported = UsageEvent(Usage(prompt_tokens=5, completion_tokens=20, reasoning_tokens=7))
+    splitter = ThinkTagSplitter()
+    splitter.split(TextDelta("<think>plan</think>answer"))
+    assert splitter.split(reported)[-1] is reported
+    plain = ThinkTagSplitter()
+    plain.split(TextDelta("just an answer"))
+    usage = UsageEvent(Usage(prompt_tokens=5, completion_tokens=20))
+    assert plain.split(usage) == [usage] and usage.usage.reasoning_tokens == 0
+
+
 def test_whole_answer_helper() -> None:
     assert split_think_tags("<think>plan</think>answer") == ("plan", "answer")
     assert split_think_tags("answer") == ("", "answer")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import fnmatch
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from easel.catalog.entry import ModelEntry
@@ -59,13 +59,39 @@ class ThinkTagSplitter:
     dropped), "answer" (everything passes through untouched).
     """
 
-    __slots__ = ("state", "_held")
+    __slots__ = ("state", "_held", "_reasoning_chars", "_answer_chars")
 
     def __init__(self) -> None:
         self.state = "start"
         self._held = ""
+        self._reasoning_chars = 0
+        self._answer_chars = 0
 
     def split(self, event: ChatEvent) -> list[ChatEvent]:
+        if isinstance(event, UsageEvent):
+            return [*self._counted(self.close()), self._with_reasoning_share(event)]
+        return self._counted(self._split(event))
+
+    def _counted(self, events: list[ChatEvent]) -> list[ChatEvent]:
+        for event in events:
+            if isinstance(event, ReasoningDelta):
+                self._reasoning_chars += len(event.text)
+            elif isinstance(event, TextDelta):
+                self._answer_chars += len(event.text)
+        return events
+
+    def _with_reasoning_share(self, event: UsageEvent) -> UsageEvent:
+        """A host that streamed `<think>` text counted it as completion tokens and reports no
+        reasoning tokens; estimate them by the think text's share of the characters written, so the
+        reasoning's token count is shown for these models too (an estimate: tokens are not chars)."""
+        usage = event.usage
+        written = self._reasoning_chars + self._answer_chars
+        if usage.reasoning_tokens or not self._reasoning_chars or not usage.completion_tokens or not written:
+            return event
+        share = round(usage.completion_tokens * self._reasoning_chars / written)
+        return UsageEvent(replace(usage, reasoning_tokens=share))
+
+    def _split(self, event: ChatEvent) -> list[ChatEvent]:
         if self.state == "answer":
             return [event]
         if isinstance(event, TextDelta):
