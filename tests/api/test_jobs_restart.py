@@ -4,7 +4,7 @@ queued ones, and leaves every stored asset whole.
 
 The server is a subprocess (`python -m easel.cli serve`) on the test's EASEL_HOME and on
 `database_url` (SQLite and PostgreSQL), with EASEL_JOB_WORKERS=2. Its OpenAI provider points at
-the images fake behind a `Gate` served from this process: a prompt carrying a held marker
+the images fake behind a `Gate` served from this process: a request carrying a held marker
 never gets an answer while the marker is held, so its job stays `running` for as long as the
 test wants. The worker count is the lever that makes jobs queue: two held jobs occupy both
 workers (the OpenAI provider's per-model limit, 4, does not bind), so the rest wait `queued`.
@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 import pytest
 from PIL import Image
 
@@ -55,7 +54,7 @@ STALE = time.time() - 7 * 24 * 3600  # older than any sweep threshold
 
 
 class Gate:
-    """ASGI wrapper of the images fake: a request whose prompt carries a held marker gets no
+    """ASGI wrapper of a fake: a request whose body carries a held marker gets no
     answer until the marker is released (then it goes to the fake) or its client goes away.
 
     `held` is replaced whole from the test's thread (an atomic assignment) and read on the
@@ -105,11 +104,8 @@ class Gate:
 
 
 def _marker(body: bytes, held: frozenset[str]) -> str | None:
-    try:
-        prompt = str(orjson.loads(body).get("prompt", ""))
-    except (orjson.JSONDecodeError, AttributeError):
-        return None
-    return next((m for m in held if m in prompt), None)
+    """The held marker the request's body carries (in an image prompt or a chat message), if any."""
+    return next((m for m in held if m.encode() in body), None)
 
 
 class Server:

@@ -2,27 +2,26 @@
 step that was running, without running (or paying for) the steps that had finished.
 
 The server is a real `easel serve` subprocess (see tests/api/test_jobs_restart.py) on SQLite and
-PostgreSQL; its `fake:` endpoint is the OpenAI fake behind a `ChatGate` served from this process.
-A chat request whose body carries HOLD gets no answer while the gate is held, so the run's second
+PostgreSQL; its `fake:` endpoint is the OpenAI fake behind the jobs test's `Gate`, served from this process.
+A chat request whose body carries HOLD gets no answer until the gate releases it, so the run's second
 step stays `running` until the server is killed.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.api.test_jobs_restart import Server, wait_for
+from tests.api.test_jobs_restart import Gate, Server, wait_for
 from tests.fakes import openai_fake
 from tests.fakes.server import serve
 
+HOLD = "HOLD"
 FLOW = """
 name: resumable
 inputs: {}
@@ -41,57 +40,19 @@ steps:
 """
 
 
-class ChatGate:
-    """Holds requests whose body contains HOLD while `held`; everything else goes to the fake."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.held = True
-        self.arrivals = 0
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        body, more = b"", True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        if b"HOLD" in body and self.held:
-            self.arrivals += 1
-            gone = asyncio.ensure_future(receive())
-            while self.held and not gone.done():
-                await asyncio.sleep(0.02)
-            if gone.done():
-                return
-            gone.cancel()
-        sent = False
-
-        async def replay() -> Any:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
-
-
 @pytest.fixture
-def gate() -> Iterator[tuple[ChatGate, str]]:
-    wrapped = ChatGate(openai_fake.create_app(models=("fake-echo",)))
+def gate() -> Iterator[tuple[Gate, str]]:
+    wrapped = Gate(openai_fake.create_app(models=("fake-echo",)))
+    wrapped.held = frozenset({HOLD})
     with serve(wrapped) as url:
         try:
             yield wrapped, f"{url}/v1"
         finally:
-            wrapped.held = False
+            wrapped.held = frozenset()
 
 
 def test_a_killed_run_resumes_at_the_interrupted_step(easel_home: Path, database_url: str,
-                                                       gate: tuple[ChatGate, str]) -> None:
+                                                       gate: tuple[Gate, str]) -> None:
     fake, base_url = gate
     env = {**os.environ, "EASEL_HOME": str(easel_home), "EASEL_DATABASE_URL": database_url,
            "EASEL_ENDPOINTS": json.dumps([{"name": "fake", "base_url": base_url, "api_key": openai_fake.FAKE_KEY,
@@ -101,14 +62,14 @@ def test_a_killed_run_resumes_at_the_interrupted_step(easel_home: Path, database
     try:
         assert server.http.post("/api/workflows", json={"source": FLOW}).status_code == 201
         run_id = server.http.post("/api/workflows/resumable/runs", json={}).json()["id"]
-        wait_for(lambda: fake.arrivals == 1, "the second step to reach the provider")
+        wait_for(lambda: fake.arrivals.count(HOLD) == 1, "the second step to reach the provider")
         before = server.http.get(f"/api/runs/{run_id}").json()
         assert [s["status"] for s in before["steps"]] == ["succeeded", "running", "pending"]
     finally:
         server.kill()
     assert server.process.returncode == -signal.SIGKILL
 
-    fake.held = False
+    fake.release(HOLD)
     server = Server(easel_home, env, 2)
     try:
         wait_for(lambda: server.http.get(f"/api/runs/{run_id}").json()["status"] == "succeeded",
