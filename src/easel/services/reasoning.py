@@ -68,6 +68,8 @@ class ThinkTagSplitter:
         self._answer_chars = 0
 
     def split(self, event: ChatEvent) -> list[ChatEvent]:
+        if self.state == "answer" and not self._reasoning_chars and not isinstance(event, UsageEvent):
+            return [event]  # the common case, on the hot path: no think text, nothing to split or count
         if isinstance(event, UsageEvent):
             return [*self._counted(self.close()), self._with_reasoning_share(event)]
         return self._counted(self._split(event))
