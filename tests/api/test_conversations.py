@@ -9,18 +9,8 @@ import httpx
 import pytest
 
 from easel.api.app import create_app
-from tests.api.conftest import Fakes, Studio, studio_settings
+from tests.api.conftest import Fakes, Studio, sse_events, studio_settings
 from tests.fakes.server import serve
-
-
-def _sse(response: httpx.Response) -> list[tuple[str, dict]]:
-    events, name = [], None
-    for line in response.iter_lines():
-        if line.startswith("event: "):
-            name = line[7:]
-        elif line.startswith("data: "):
-            events.append((name, json.loads(line[6:])))
-    return events
 
 
 def test_conversation_with_follow_up_keeps_history_usage_and_timings(studio: Studio) -> None:
@@ -71,7 +61,7 @@ def test_streamed_turn_sends_reasoning_apart_and_stores_it(studio: Studio) -> No
                          json={"content": "think", "stream": True}) as response:
             assert response.status_code == 200
             assert response.headers["content-type"].startswith("text/event-stream")
-            events = _sse(response)
+            events = sse_events(response)
         detail = http.get(f"/api/conversations/{conv['id']}").json()
     names = [name for name, _ in events]
     assert names[0] == "start" and names[-1] == "done"
@@ -170,7 +160,7 @@ def test_edit_and_resend_replaces_the_message_and_everything_after_it(studio: St
         with http.stream("POST", f"/api/conversations/{conv['id']}/messages",
                          json={"content": "SECOND", "edit_of": edited["id"], "stream": True}) as response:
             assert response.status_code == 200
-            events = _sse(response)
+            events = sse_events(response)
         detail = http.get(f"/api/conversations/{conv['id']}").json()
     sent = studio.fakes.openai_app.state.requests[-1]["messages"]
     assert [m["content"] for m in sent] == ["first", "You said: first", "SECOND"]
