@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import openai
 
-from tests.api.conftest import Studio
-from tests.api.test_conversations import _sse
+from tests.api.conftest import Studio, sse_events
 
 
 def test_think_first_plans_then_answers_with_the_plan(studio: Studio, client: openai.OpenAI) -> None:
@@ -66,7 +65,7 @@ def test_conversation_turn_think_first_is_stored_as_a_two_pass_answer(studio: St
         conv = http.post("/api/conversations", json={"model": "fake:fake-echo"}).json()
         with http.stream("POST", f"/api/conversations/{conv['id']}/messages",
                          json={"content": "plan a picnic", "think_first": True, "stream": True}) as response:
-            events = _sse(response)
+            events = sse_events(response)
         detail = http.get(f"/api/conversations/{conv['id']}").json()
     names = [name for name, _ in events]
     assert names[0] == "start" and names[-1] == "done"
